@@ -1,0 +1,68 @@
+/**
+ * `npm run bench:http` — HTTP throughput, in one run, with autocannon (50 connections):
+ *
+ *   (a) bare node:http answering a small JSON document;
+ *   (b) the gateway's liveness route (the full Troupe HTTP stack: router, middleware,
+ *       request ids, metrics; no auth);
+ *   (c) the gateway's `GET /api/me`: JWT verification, rate limit, and one call to the users
+ *       service (its own process, PostgreSQL behind it).
+ *
+ * Prints req/s and the ratios. Needs PostgreSQL and RabbitMQ (stack mode). BENCH_DURATION
+ * (seconds, default 10) per target; BENCH_ROUNDS (default 3) alternates the three and reports
+ * medians.
+ */
+import { spawn } from "node:child_process"
+import * as Stack from "../src/Stack.ts"
+import * as Bench from "./lib.ts"
+
+const duration = Number(process.env.BENCH_DURATION ?? 10)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+
+const bare = `
+  const http = require("node:http")
+  http.createServer((req, res) => {
+    const body = JSON.stringify({ status: "ok" })
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+    res.end(body)
+  }).listen(Number(process.env.PORT), "127.0.0.1")
+`
+
+const main = async () => {
+  const port = await Stack.freePort()
+  const bareServer = spawn(process.execPath, ["-e", bare], { env: { ...process.env, PORT: String(port) } })
+  const bench = await Bench.startStack({ runtime: "node", kafka: false })
+  try {
+    const targets = [
+      { name: "(a) bare node:http JSON:                ", url: `http://127.0.0.1:${port}/`, headers: {} },
+      { name: "(b) gateway, no auth (/health/live):    ", url: `${bench.stack.gatewayUrl}/health/live`, headers: {} },
+      {
+        name: "(c) gateway, JWT + users call (/api/me):",
+        url: `${bench.stack.gatewayUrl}/api/me`,
+        headers: { authorization: `Bearer ${bench.token}` }
+      }
+    ]
+    for (const t of targets) await Bench.http("warm-up", t.url, 2, t.headers)
+    console.log(`node ${process.versions.node}, 50 connections, ${duration} s per target, ${rounds} rounds`)
+    const results = targets.map(() => [] as Array<number>)
+    const p99 = targets.map(() => [] as Array<number>)
+    for (let round = 1; round <= rounds; round++) {
+      for (const [i, t] of targets.entries()) {
+        const r = await Bench.http(t.name, t.url, duration, t.headers)
+        results[i]!.push(Math.round(r.rps))
+        p99[i]!.push(r.p99)
+      }
+      console.log(`round ${round}: ${results.map((r) => r.at(-1)).join(" / ")} req/s`)
+    }
+    const [a, b, c] = results.map(Bench.median) as [number, number, number]
+    for (const [i, t] of targets.entries())
+      console.log(`${t.name} ${Bench.median(results[i]!)} req/s  p99 ${Bench.median(p99[i]!)} ms`)
+    console.log(`ratio (b)/(a): ${(b / a).toFixed(2)}  (target ≥ 0.7)`)
+    console.log(`ratio (c)/(a): ${(c / a).toFixed(2)}`)
+  } finally {
+    bareServer.kill()
+    await bench.close()
+  }
+  process.exit(0)
+}
+
+void main()

@@ -1,0 +1,3 @@
+import { stackSuite } from "./stackSuite.ts"
+
+stackSuite("stack mode on Deno (PostgreSQL, RabbitMQ, Kafka, accounts ×2)", "deno")

@@ -1,0 +1,4 @@
+import { ServiceHost } from "@troupe/runtime"
+import * as Service from "./Service.ts"
+
+ServiceHost.run(Service.layer)

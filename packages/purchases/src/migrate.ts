@@ -1,0 +1,5 @@
+// Applies the purchases database migrations and exits (the Kubernetes PreSync job).
+import { ServiceHost } from "@troupe/runtime"
+import * as Service from "./Service.ts"
+
+ServiceHost.runOnce("purchases", Service.database)
