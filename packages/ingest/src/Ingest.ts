@@ -70,6 +70,8 @@ export class Ingest extends Context.Service<
           }).pipe(Effect.orDie, Effect.provide(context)),
         stats: Effect.orDie(
           Effect.gen(function* () {
+            // one snapshot for the three queries: the totals and the breakdowns agree while the worker inserts
+            yield* sql`set transaction isolation level repeatable read`
             const [totals] = yield* sql<{ total: number; last_hour: number }>`
               select count(*)::int as total,
                      count(*) filter (where received_at > now() - interval '1 hour')::int as last_hour
@@ -85,7 +87,7 @@ export class Ingest extends Context.Service<
               by_type: byType,
               by_source: bySource
             }
-          })
+          }).pipe(sql.withTransaction)
         ),
         recent: (limit, type) =>
           Effect.orDie(
