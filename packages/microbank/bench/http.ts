@@ -2,6 +2,8 @@
  * `npm run bench:http` — HTTP throughput, in one run, with autocannon (50 connections):
  *
  *   (a) bare node:http answering a small JSON document;
+ *   (a2) effect/http with one route and nothing else: the floor of the gateway's HTTP stack
+ *       (bench/effect-hello.ts), so the ratio shows what is framework and what is Troupe;
  *   (b) the gateway's liveness route (the full Troupe HTTP stack: router, middleware,
  *       request ids, metrics; no auth);
  *   (c) the gateway's `GET /api/me`: JWT verification, rate limit, and one call to the users
@@ -30,13 +32,22 @@ const bare = `
 const main = async () => {
   const port = await Stack.freePort()
   const bareServer = spawn(process.execPath, ["-e", bare], { env: { ...process.env, PORT: String(port) } })
+  const effectPort = await Stack.freePort()
+  const effectServer = spawn(process.execPath, [new URL("./effect-hello.ts", import.meta.url).pathname], {
+    env: { ...process.env, PORT: String(effectPort) }
+  })
   const bench = await Bench.startStack({ runtime: "node", kafka: false })
   try {
     const targets = [
-      { name: "(a) bare node:http JSON:                ", url: `http://127.0.0.1:${port}/`, headers: {} },
-      { name: "(b) gateway, no auth (/health/live):    ", url: `${bench.stack.gatewayUrl}/health/live`, headers: {} },
+      { name: "(a) bare node:http JSON:                   ", url: `http://127.0.0.1:${port}/`, headers: {} },
+      { name: "(a2) effect/http, one route, no middleware:", url: `http://127.0.0.1:${effectPort}/`, headers: {} },
       {
-        name: "(c) gateway, JWT + users call (/api/me):",
+        name: "(b) gateway, no auth (/health/live):       ",
+        url: `${bench.stack.gatewayUrl}/health/live`,
+        headers: {}
+      },
+      {
+        name: "(c) gateway, JWT + users call (/api/me):   ",
         url: `${bench.stack.gatewayUrl}/api/me`,
         headers: { authorization: `Bearer ${bench.token}` }
       }
@@ -53,13 +64,16 @@ const main = async () => {
       }
       console.log(`round ${round}: ${results.map((r) => r.at(-1)).join(" / ")} req/s`)
     }
-    const [a, b, c] = results.map(Bench.median) as [number, number, number]
+    const [a, a2, b, c] = results.map(Bench.median) as [number, number, number, number]
     for (const [i, t] of targets.entries())
       console.log(`${t.name} ${Bench.median(results[i]!)} req/s  p99 ${Bench.median(p99[i]!)} ms`)
     console.log(`ratio (b)/(a): ${(b / a).toFixed(2)}  (target ≥ 0.7)`)
     console.log(`ratio (c)/(a): ${(c / a).toFixed(2)}`)
+    console.log(`ratio (a2)/(a): ${(a2 / a).toFixed(2)}  (effect/http alone)`)
+    console.log(`ratio (b)/(a2): ${(b / a2).toFixed(2)}  (what Troupe's middleware costs on top of effect/http)`)
   } finally {
     bareServer.kill()
+    effectServer.kill()
     await bench.close()
   }
   process.exit(0)
