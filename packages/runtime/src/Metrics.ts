@@ -24,8 +24,32 @@ export interface MetricsShape {
     labelNames?: ReadonlyArray<L>,
     buckets?: ReadonlyArray<number>
   ) => Prom.Histogram<L>
+  /**
+   * A counter for hot paths (every request, every message): `(labels)` binds a label set once
+   * (it is exported at 0 from then on), and the bound series' `inc` is a plain number update.
+   */
+  readonly counterSeries: <L extends string>(
+    name: string,
+    help: string,
+    labelNames: ReadonlyArray<L>
+  ) => (labels: { readonly [K in L]: string }) => CounterSeries
+  /** A histogram for hot paths, bound to a label set once like `counterSeries`. */
+  readonly histogramSeries: <L extends string>(
+    name: string,
+    help: string,
+    labelNames: ReadonlyArray<L>,
+    buckets?: ReadonlyArray<number>
+  ) => (labels: { readonly [K in L]: string }) => HistogramSeries
   /** The registry in Prometheus text exposition format. */
   readonly render: Effect.Effect<string>
+}
+
+export interface CounterSeries {
+  readonly inc: (value?: number) => void
+}
+
+export interface HistogramSeries {
+  readonly observe: (value: number) => void
 }
 
 /** Latency buckets (seconds) for HTTP requests and message handlers: 1 ms to 10 s. */
@@ -80,6 +104,89 @@ const denoProcessMetrics = (registry: Prom.Registry) => {
   })
 }
 
+class BoundCounter implements CounterSeries {
+  total = 0
+  inc(value = 1) {
+    this.total += value
+  }
+  reset() {
+    this.total = 0
+  }
+}
+
+class BoundHistogram implements HistogramSeries {
+  /** Observations per bucket (not cumulative); above the last bound only in `count`. */
+  readonly bounds: ReadonlyArray<number>
+  readonly counts: Float64Array
+  sum = 0
+  count = 0
+  constructor(bounds: ReadonlyArray<number>) {
+    this.bounds = bounds
+    this.counts = new Float64Array(bounds.length)
+  }
+  observe(value: number) {
+    let i = 0
+    while (i < this.bounds.length && value > this.bounds[i]!) i++
+    if (i < this.bounds.length) this.counts[i]!++
+    this.sum += value
+    this.count++
+  }
+  reset() {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
+  }
+}
+
+/** A sample as prom-client renders it: `labels` (with the registry's defaults) first, then `sharedLabels`. */
+type Sample = {
+  readonly labels: Record<string, string | number>
+  readonly sharedLabels?: Record<string, string>
+  readonly value: number
+  readonly metricName?: string
+}
+
+/**
+ * A metric whose series are bound to their labels once and updated as plain numbers; the
+ * registry reads them when it is scraped. prom-client's own metrics hash their labels on every
+ * `inc`/`observe`, which costs more than the rest of a small HTTP request's middleware.
+ */
+const boundMetric = <S extends { reset(): void }, L extends string>(
+  registry: Prom.Registry,
+  metric: { readonly name: string; readonly help: string; readonly type: "counter" | "histogram" },
+  labelNames: ReadonlyArray<L>,
+  make: () => S,
+  samples: (labels: Record<string, string>, state: S) => ReadonlyArray<Sample>
+) => {
+  const series = new Map<string, { readonly labels: Record<string, string>; readonly state: S }>()
+  // prom-client renders any registered object that has a name and `get()`.
+  const exported = {
+    ...metric,
+    aggregator: "sum",
+    get: async () => ({
+      ...metric,
+      aggregator: "sum",
+      values: [...series.values()].flatMap(({ labels, state }) => samples(labels, state))
+    }),
+    // Zeroes the series but keeps them: their holders keep recording into them.
+    reset: () => series.forEach(({ state }) => state.reset())
+  }
+  registry.registerMetric(exported as unknown as Prom.Metric)
+  return (labels: { readonly [K in L]: string }): S => {
+    const key = labelNames.map((name) => labels[name]).join("\u0000")
+    let bound = series.get(key)
+    if (bound === undefined) {
+      const unknown = Object.keys(labels).find((name) => !labelNames.includes(name as L))
+      if (unknown !== undefined) throw new TypeError(`${metric.name} has no label named ${unknown}`)
+      const missing = labelNames.find((name) => typeof labels[name] !== "string")
+      if (missing !== undefined) throw new TypeError(`${metric.name} needs a value for its label ${missing}`)
+      bound = { labels: { ...labels }, state: make() }
+      series.set(key, bound)
+    }
+    return bound.state
+  }
+}
+
 const make = (service: string, options: { readonly defaultMetrics: boolean }): MetricsShape => {
   const registry = new Prom.Registry()
   registry.setDefaultLabels({ service })
@@ -89,6 +196,11 @@ const make = (service: string, options: { readonly defaultMetrics: boolean }): M
   }
   const getOrCreate = <M>(name: string, create: () => M): M =>
     (registry.getSingleMetric(name) as M | undefined) ?? create()
+  const bound = new Map<string, unknown>()
+  const getOrBind = <M>(name: string, create: () => M): M => {
+    if (!bound.has(name)) bound.set(name, create())
+    return bound.get(name) as M
+  }
   return {
     registry,
     counter: (name, help, labelNames = []) =>
@@ -100,6 +212,40 @@ const make = (service: string, options: { readonly defaultMetrics: boolean }): M
         name,
         () => new Prom.Histogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] })
       ),
+    counterSeries: (name, help, labelNames) =>
+      getOrBind(name, () =>
+        boundMetric(
+          registry,
+          { name, help, type: "counter" },
+          labelNames,
+          () => new BoundCounter(),
+          (labels, counter) => [{ labels, value: counter.total }]
+        )
+      ),
+    histogramSeries: (name, help, labelNames, buckets = latencyBuckets) =>
+      getOrBind(name, () => {
+        const bounds = [...buckets].sort((a, b) => a - b)
+        return boundMetric(
+          registry,
+          { name, help, type: "histogram" },
+          labelNames,
+          () => new BoundHistogram(bounds),
+          (labels, histogram) => {
+            let cumulative = 0
+            return [
+              ...bounds.map((le, i) => ({
+                labels: { le },
+                sharedLabels: labels,
+                value: (cumulative += histogram.counts[i]!),
+                metricName: `${name}_bucket`
+              })),
+              { labels: { le: "+Inf" }, sharedLabels: labels, value: histogram.count, metricName: `${name}_bucket` },
+              { labels: {}, sharedLabels: labels, value: histogram.sum, metricName: `${name}_sum` },
+              { labels: {}, sharedLabels: labels, value: histogram.count, metricName: `${name}_count` }
+            ]
+          }
+        )
+      }),
     render: Effect.promise(() => registry.metrics())
   }
 }

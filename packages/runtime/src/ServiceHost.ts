@@ -83,49 +83,6 @@ export const problem = (status: number, title: string, detail?: string) =>
     { status, contentType: "application/problem+json" }
   )
 
-const statusClass = (status: number) => `${Math.floor(status / 100)}xx`
-
-/**
- * Route-level middleware: HTTP RED metrics labelled by route template, never by raw path.
- */
-const routeMetrics = HttpRouter.middleware(
-  Effect.gen(function* () {
-    const metrics = yield* Metrics
-    const requests = metrics.counter(
-      "troupe_http_requests_total",
-      "HTTP requests by route template, method and status class",
-      ["route", "method", "status"]
-    )
-    const duration = metrics.histogram(
-      "troupe_http_request_duration_seconds",
-      "HTTP request latency by route template",
-      ["route", "method"]
-    )
-    const seen = new Set<string>()
-    return (effect) =>
-      Effect.gen(function* () {
-        const { route } = yield* HttpRouter.RouteContext
-        const request = yield* HttpServerRequest.HttpServerRequest
-        // Every status class of a route exists (at 0) from its first request, so the first 5xx shows in rate().
-        const key = `${request.method} ${route.path}`
-        if (!seen.has(key)) {
-          seen.add(key)
-          for (const status of ["2xx", "3xx", "4xx", "5xx"])
-            requests.inc({ route: route.path, method: request.method, status }, 0)
-        }
-        const end = duration.startTimer({ route: route.path, method: request.method })
-        const response = yield* Effect.onExit(effect, (exit) =>
-          Effect.sync(() => {
-            end()
-            const status = exit._tag === "Success" ? exit.value.status : 500
-            requests.inc({ route: route.path, method: request.method, status: statusClass(status) })
-          })
-        )
-        return response
-      })
-  })
-)
-
 // Error responses without a JSON body (from the router or the API decoder) become problem+json.
 const asProblem = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
   if (response.status < 400) return response
@@ -163,6 +120,7 @@ const HttpStatusText: Record<number, string> = {
   504: "Gateway Timeout"
 }
 
+const requestIdPattern = /^[\w.:-]{1,128}$/
 const jsonContentType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
 
@@ -217,76 +175,117 @@ const safeDecodePath = (url: string): boolean => {
 }
 
 /**
- * Global middleware: request ids, body limits, problem bodies for unmatched routes and
- * unexpected failures (logged with the request id, never sent to the client).
+ * HTTP RED metrics labelled by route template (never by raw path; `unmatched` for requests no
+ * route served), method and status class. The label sets of a route are made on its first
+ * request and reused; every status class of a route exists (at 0) from then on, so the first
+ * 5xx shows in `rate()`.
+ */
+const httpMetrics = (metrics: MetricsModule.MetricsShape) => {
+  const requests = metrics.counterSeries(
+    "troupe_http_requests_total",
+    "HTTP requests by route template, method and status class",
+    ["route", "method", "status"]
+  )
+  const duration = metrics.histogramSeries(
+    "troupe_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["route", "method"]
+  )
+  interface Series {
+    readonly duration: MetricsModule.HistogramSeries
+    /** By status class: index 2 is 2xx ... 5 is 5xx; 1xx is bound when it first happens. */
+    readonly byClass: Array<MetricsModule.CounterSeries | undefined>
+  }
+  const routes = new Map<string, Map<string, Series>>()
+  const seriesOf = (route: string, method: string): Series => {
+    let methods = routes.get(route)
+    if (methods === undefined) routes.set(route, (methods = new Map()))
+    let series = methods.get(method)
+    if (series === undefined) {
+      const byClass = [undefined, undefined, ...[2, 3, 4, 5].map((n) => requests({ route, method, status: `${n}xx` }))]
+      methods.set(method, (series = { duration: duration({ route, method }), byClass }))
+    }
+    return series
+  }
+  return (route: string, method: string, status: number, startedAt: number) => {
+    const series = seriesOf(route, method)
+    series.duration.observe((performance.now() - startedAt) / 1000)
+    const n = Math.min(5, Math.max(1, Math.floor(status / 100)))
+    ;(series.byClass[n] ??= requests({ route, method, status: `${n}xx` })).inc()
+  }
+}
+
+/**
+ * The middleware around every request: request ids, body limits, RED metrics, and problem
+ * bodies for unmatched routes and unexpected failures (logged with the request id, never
+ * sent to the client).
  */
 const globalMiddleware = (maxBodyBytes: number, maxJsonDepth: number) =>
   HttpRouter.middleware(
     Effect.gen(function* () {
-      const maxBody = ByteSize.bytes(maxBodyBytes)
-      const metrics = yield* Metrics
-      const requests = metrics.counter(
-        "troupe_http_requests_total",
-        "HTTP requests by route template, method and status class",
-        ["route", "method", "status"]
-      )
-      const onFailure =
-        (request: HttpServerRequest.HttpServerRequest, requestId: string) => (cause: Cause.Cause<unknown>) => {
-          const error = Cause.squash(cause)
-          if (HttpServerError.isHttpServerError(error) && error.reason._tag === "RouteNotFound") {
-            requests.inc({ route: "unmatched", method: request.method, status: "4xx" })
-            // A path the router could not read is a bad request, not a missing resource.
-            if (error.reason.description !== undefined)
-              return Effect.succeed(problem(400, "Bad Request", error.reason.description))
-            if (!safeDecodePath(request.url))
-              return Effect.succeed(problem(400, "Bad Request", "the request path is not valid percent-encoded UTF-8"))
-            return Effect.succeed(
-              problem(404, "Not Found", `no route for ${request.method} ${request.url.split("?")[0]}`)
-            )
-          }
-          if (HttpServerError.isHttpServerError(error) && error.reason._tag === "RequestParseError") {
-            // A body without content-length (chunked) is only found too large while it is read.
-            if (error.reason.reason === "BodyTooLarge")
-              return Effect.succeed(
-                problem(413, "Payload Too Large", `request body is larger than ${maxBodyBytes} bytes`)
-              )
-            return Effect.succeed(problem(400, "Bad Request", "the request body could not be read"))
-          }
-          if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
-          return Effect.as(
-            Effect.logError("request failed", cause),
-            problem(500, "Internal Server Error", `request ${requestId} failed; it has been logged`)
+      const record = httpMetrics(yield* Metrics)
+      const tooLarge = problem(413, "Payload Too Large", `request body is larger than ${maxBodyBytes} bytes`)
+      const nulInUrl = problem(400, "Bad Request", nulRefusal)
+      const onFailure = (
+        request: HttpServerRequest.HttpServerRequest,
+        requestId: string,
+        cause: Cause.Cause<unknown>
+      ) => {
+        const error = Cause.squash(cause)
+        if (HttpServerError.isHttpServerError(error) && error.reason._tag === "RouteNotFound") {
+          // A path the router could not read is a bad request, not a missing resource.
+          if (error.reason.description !== undefined)
+            return Effect.succeed(problem(400, "Bad Request", error.reason.description))
+          if (!safeDecodePath(request.url))
+            return Effect.succeed(problem(400, "Bad Request", "the request path is not valid percent-encoded UTF-8"))
+          return Effect.succeed(
+            problem(404, "Not Found", `no route for ${request.method} ${request.url.split("?")[0]}`)
           )
         }
-      // Runs for every request: kept to one context update and no generator.
-      return (effect) =>
-        HttpServerRequest.HttpServerRequest.use((request) => {
+        if (HttpServerError.isHttpServerError(error) && error.reason._tag === "RequestParseError") {
+          // A body without content-length (chunked) is only found too large while it is read.
+          if (error.reason.reason === "BodyTooLarge") return Effect.succeed(tooLarge)
+          return Effect.succeed(problem(400, "Bad Request", "the request body could not be read"))
+        }
+        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
+        return Effect.as(
+          Effect.logError("request failed", cause),
+          problem(500, "Internal Server Error", `request ${requestId} failed; it has been logged`)
+        )
+      }
+      // Runs for every request, so it is kept lean: no generator, one context update, one
+      // continuation, and the route read from the fiber's context once the router has run.
+      return (handler) =>
+        // `any`: with the exact requirements, the layer's type cannot be checked against a generic `R`.
+        Effect.withFiber<HttpServerResponse.HttpServerResponse, unknown, any>((fiber) => {
+          const startedAt = performance.now()
+          const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
           const incoming = request.headers["x-request-id"]
-          const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : uuidv7()
-          const length = Number(request.headers["content-length"] ?? 0)
+          const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : uuidv7()
+          // This fiber serves this request only: the id goes straight into its context, as the
+          // router's match (`RouteContext`) does.
+          fiber.setContext(Context.add(fiber.context, RequestId, requestId))
+          const respond = (response: HttpServerResponse.HttpServerResponse) => {
+            const matched = Context.getOrUndefined(fiber.context, HttpRouter.RouteContext)
+            record(matched?.route.path ?? "unmatched", request.method, response.status, startedAt)
+            return HttpServerResponse.setHeader(withRetryAfter(asProblem(response)), "x-request-id", requestId)
+          }
+          if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return Effect.succeed(respond(tooLarge))
+          if (request.url.includes("%00")) return Effect.succeed(respond(nulInUrl))
           // JSON bodies are read (once: the request caches them) and checked before any parser sees them.
-          const checked = /%00/.test(request.url)
-            ? Effect.succeed(problem(400, "Bad Request", nulRefusal))
-            : request.method !== "GET" &&
-                request.method !== "HEAD" &&
-                jsonContentType.test(request.headers["content-type"] ?? "")
+          const checked =
+            request.method !== "GET" &&
+            request.method !== "HEAD" &&
+            jsonContentType.test(request.headers["content-type"] ?? "")
               ? Effect.flatMap(request.arrayBuffer, (buffer) => {
                   const refusal = inspectJsonBody(new Uint8Array(buffer), maxJsonDepth)
-                  return refusal === undefined ? effect : Effect.succeed(problem(400, "Bad Request", refusal))
+                  return refusal === undefined ? handler : Effect.succeed(problem(400, "Bad Request", refusal))
                 })
-              : effect
-          const response: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, any> =
-            length > maxBodyBytes
-              ? Effect.succeed(problem(413, "Payload Too Large", `request body is larger than ${maxBodyBytes} bytes`))
-              : checked.pipe(
-                  Effect.catchCause(onFailure(request, requestId)),
-                  Effect.updateContext((context: Context.Context<never>) =>
-                    Context.add(Context.add(context, HttpServerRequest.MaxBodySize, maxBody), RequestId, requestId)
-                  )
-                )
-          return Effect.map(response, (r) =>
-            HttpServerResponse.setHeader(withRetryAfter(asProblem(r)), "x-request-id", requestId)
-          )
+              : handler
+          return Effect.matchCauseEffect(checked, {
+            onSuccess: (response) => Effect.succeed(respond(response)),
+            onFailure: (cause) => Effect.map(onFailure(request, requestId, cause), respond)
+          })
         })
     }),
     { global: true }
@@ -365,7 +364,6 @@ export const layer = <Id extends string = string, Groups extends HttpApiGroup.Co
           )
         : Layer.empty
       const app = Layer.mergeAll(api, systemRoutes(info), options.routes ?? Layer.empty).pipe(
-        Layer.provide(routeMetrics.layer),
         Layer.provide(globalMiddleware(settings.maxBodyBytes, settings.maxJsonDepth))
       )
       const server = HttpRouter.serve(app, {
@@ -376,27 +374,31 @@ export const layer = <Id extends string = string, Groups extends HttpApiGroup.Co
       }).pipe(
         Layer.provide(layerProblemDetails),
         Layer.provide(
-          // Idle keep-alive connections stay open 30 s, longer than clients keep them (undici: 4 s),
-          // so a client never reuses a connection the server is closing. Slow clients get 408 once
-          // their headers or whole request take too long; timeouts are checked every second.
-          NodeHttpServer.layer(
-            () =>
-              createServer({
-                requestTimeout: Duration.toMillis(settings.requestTimeout),
-                // Node refuses a headers timeout longer than the request timeout.
-                headersTimeout: Math.min(
-                  Duration.toMillis(settings.headersTimeout),
-                  Duration.toMillis(settings.requestTimeout)
-                ),
-                connectionsCheckingInterval: 1_000,
-                maxHeaderSize: settings.maxHeaderBytes,
-                keepAliveTimeout: 30_000
-              }),
-            {
-              port: settings.port,
-              host: settings.host,
-              gracefulShutdownTimeout: settings.shutdownTimeout
-            }
+          Layer.merge(
+            // Every request's body limit (a chunked body is cut off while it is read: 413).
+            Layer.succeed(HttpServerRequest.MaxBodySize, ByteSize.bytes(settings.maxBodyBytes)),
+            // Idle keep-alive connections stay open 30 s, longer than clients keep them (undici: 4 s),
+            // so a client never reuses a connection the server is closing. Slow clients get 408 once
+            // their headers or whole request take too long; timeouts are checked every second.
+            NodeHttpServer.layer(
+              () =>
+                createServer({
+                  requestTimeout: Duration.toMillis(settings.requestTimeout),
+                  // Node refuses a headers timeout longer than the request timeout.
+                  headersTimeout: Math.min(
+                    Duration.toMillis(settings.headersTimeout),
+                    Duration.toMillis(settings.requestTimeout)
+                  ),
+                  connectionsCheckingInterval: 1_000,
+                  maxHeaderSize: settings.maxHeaderBytes,
+                  keepAliveTimeout: 30_000
+                }),
+              {
+                port: settings.port,
+                host: settings.host,
+                gracefulShutdownTimeout: settings.shutdownTimeout
+              }
+            )
           )
         )
       )

@@ -88,4 +88,15 @@ describe("Consumer", () => {
     assert.isAtLeast(ms, before - 1000)
     assert.isAtMost(ms, Date.now() + 1000)
   })
+
+  it("encodes the timestamp, and past 4096 ids in one millisecond borrows the next", () => {
+    // Ahead of every id made so far (ids never go back in time within a process).
+    const at = Date.now() + 1000
+    const ids = Array.from({ length: 5000 }, () => uuidv7(at))
+    const msOf = (id: string) => parseInt(id.slice(0, 13).replace("-", ""), 16)
+    assert.strictEqual(msOf(ids[0]!), at)
+    assert.strictEqual(msOf(ids.at(-1)!), at + 1)
+    assert.deepStrictEqual([...ids].sort(), ids)
+    assert.strictEqual(new Set(ids).size, ids.length)
+  })
 })

@@ -42,7 +42,8 @@ describe("service host (embedded database, in-process broker)", () => {
   })
 
   it("exposes /metrics that parse as Prometheus text, with HTTP RED by route template", async () => {
-    await fetch(`${service.url}/api/v1/tasks/0190a000-0000-7000-8000-00000000beef`)
+    for (let i = 0; i < 3; i++) await fetch(`${service.url}/api/v1/tasks/0190a000-0000-7000-8000-00000000beef`)
+    await fetch(`${service.url}/no/such/route`)
     const response = await fetch(`${service.url}/metrics`)
     assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/)
     const { samples, types } = parsePrometheus(await response.text())
@@ -52,8 +53,17 @@ describe("service host (embedded database, in-process broker)", () => {
       (s) =>
         s.name === "troupe_http_requests_total" && s.labels.route === "/api/v1/tasks/:id" && s.labels.status === "4xx"
     )
-    assert.isDefined(notFound)
+    assert.strictEqual(notFound?.value, 3)
     assert.strictEqual(notFound!.labels.service, "tasks")
+    const sample = (name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
+    const route = { route: "/api/v1/tasks/:id", method: "GET" }
+    // Every status class of a route exists from its first request; the latency histogram counts each request.
+    assert.strictEqual(sample("troupe_http_requests_total", { ...route, status: "5xx" }), 0)
+    assert.strictEqual(sample("troupe_http_requests_total", { ...route, status: "2xx" }), 0)
+    assert.strictEqual(sample("troupe_http_request_duration_seconds_count", route), 3)
+    assert.strictEqual(sample("troupe_http_request_duration_seconds_bucket", { ...route, le: "+Inf" }), 3)
+    assert.strictEqual(sample("troupe_http_requests_total", { route: "unmatched", method: "GET", status: "4xx" }), 1)
     assert.isTrue(samples.some((s) => s.name === "process_resident_memory_bytes"))
     assert.isTrue(
       samples.some((s) => s.name === "troupe_actor_up" && s.labels.actor === "outbox-relay" && s.value === 1)
