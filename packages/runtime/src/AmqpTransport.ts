@@ -17,7 +17,7 @@
  * const Messaging = AmqpTransport.layer({ url: Redacted.make("amqp://guest:guest@localhost:5672") })
  * ```
  */
-import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client"
+import { AMQPClient, AMQPError, type AMQPChannel } from "@cloudamqp/amqp-client"
 import { Cause, Config, Deferred, Effect, Layer, Queue, Redacted, Ref, Semaphore } from "effect"
 import * as Actor from "./Actor.ts"
 import { Health } from "./Health.ts"
@@ -40,6 +40,12 @@ export interface Options {
   readonly connectTimeout?: number
   /** How long start-up waits for the first connection. Default 10 s. */
   readonly startTimeout?: number
+  /**
+   * How long a publish (or a dead-letter) waits for the broker's confirm, and a channel or a
+   * subscription for the broker's answers, before failing. A broker that stops answering on a
+   * live connection then costs a retry, never a stuck consumer. Default 30 s.
+   */
+  readonly replyTimeout?: number
 }
 
 const fail = (operation: string) => (error: unknown) =>
@@ -74,6 +80,30 @@ export const queueArguments = (queue: string, deliveryLimit: number) => ({
 /** Runs a closing call, ignoring its failure and giving up after 2 s (a dead peer never answers). */
 const settle = (close: () => Promise<unknown>): Effect.Effect<void> =>
   Effect.promise(() => close().catch(() => undefined)).pipe(Effect.timeoutOption("2 seconds"), Effect.asVoid)
+
+/**
+ * Works around two bugs of `@cloudamqp/amqp-client` 4.1.1 that end the process with an
+ * unhandled rejection when the connection dies at the wrong moment:
+ * - a handshake frame that cannot be written calls `rejectConnect` without its `this`
+ *   (a TypeError): bound on each client before it connects;
+ * - a publish whose frames cannot be written leaves its confirm promise unobserved, and the
+ *   channel's close later rejects it (an `AMQPError`). The publish itself has already failed
+ *   and is retried by its caller, so that rejection is dropped here; every other unhandled
+ *   rejection still ends the process, as it would without this handler.
+ */
+const hardenClient = (client: AMQPClient): AMQPClient => {
+  const internal = client as unknown as { rejectConnect: (error: unknown) => void }
+  internal.rejectConnect = internal.rejectConnect.bind(client)
+  if (!orphanedConfirmsIgnored) {
+    orphanedConfirmsIgnored = true
+    process.on("unhandledRejection", (reason) => {
+      if (reason instanceof AMQPError) return
+      throw reason
+    })
+  }
+  return client
+}
+let orphanedConfirmsIgnored = false
 
 const headerString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined)
 
@@ -140,6 +170,15 @@ interface Connection {
 export const make = (options: Options) =>
   Effect.gen(function* () {
     const deliveryLimit = options.deliveryLimit ?? 20
+    const replyTimeout = options.replyTimeout ?? 30_000
+    /** A call to the broker that fails, naming what it waited for, when no answer comes in time. */
+    const call = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, TransportError> =>
+      Effect.tryPromise({ try: run, catch: fail(operation) }).pipe(
+        Effect.timeoutOrElse({
+          duration: replyTimeout,
+          orElse: () => Effect.fail(fail(operation)(new Error(`no answer from the broker within ${replyTimeout} ms`)))
+        })
+      )
     const url = withDefaults(Redacted.value(options.url))
     const current = yield* Ref.make<Connection | undefined>(undefined)
     const connected = yield* Ref.make(yield* Deferred.make<Connection>())
@@ -153,7 +192,7 @@ export const make = (options: Options) =>
       "amqp-connection",
       (ready) =>
         Effect.gen(function* () {
-          const client = new AMQPClient(url)
+          const client = hardenClient(new AMQPClient(url))
           const closed = yield* Deferred.make<void>()
           // Set when the broker closed the connection (Connection.Close, or the socket went away):
           // the client marks itself closed only once the socket is gone, a moment later.
@@ -196,9 +235,7 @@ export const make = (options: Options) =>
     const declare = (channel: AMQPChannel, key: string, run: () => Promise<unknown>) =>
       declared.has(key)
         ? Effect.void
-        : Effect.tryPromise({ try: run, catch: fail(`declare ${key}`) }).pipe(
-            Effect.tap(() => Effect.sync(() => declared.add(key)))
-          )
+        : call(`declare ${key}`, run).pipe(Effect.tap(() => Effect.sync(() => declared.add(key))))
 
     const declareQueue = (channel: AMQPChannel, queue: string) =>
       Effect.andThen(
@@ -222,13 +259,28 @@ export const make = (options: Options) =>
       Effect.gen(function* () {
         const { client } = yield* connection
         if (publishChannel !== undefined && !publishChannel.closed) return publishChannel
-        const channel = yield* Effect.tryPromise({ try: () => client.channel(), catch: fail("open channel") })
-        yield* Effect.tryPromise({ try: () => channel.confirmSelect(), catch: fail("confirm select") })
+        const channel = yield* call("open channel", () => client.channel())
+        yield* call("confirm select", () => channel.confirmSelect()).pipe(
+          Effect.tapError(() => settle(() => channel.close()))
+        )
         declared.clear()
         publishChannel = channel
         return channel
       })
     )
+
+    // A publish the broker did not confirm in time: the channel is closed (the next publish opens
+    // a new one) and the publish fails, so its caller retries instead of waiting forever.
+    const confirmed = (channel: AMQPChannel, operation: string, run: () => Promise<unknown>) =>
+      call(operation, run).pipe(
+        Effect.tapError(() =>
+          Effect.suspend(() => {
+            if (publishChannel === channel) publishChannel = undefined
+            return settle(() => (channel.closed ? Promise.resolve() : channel.close()))
+          })
+        ),
+        Effect.asVoid
+      )
 
     const send = (
       channel: AMQPChannel,
@@ -258,64 +310,64 @@ export const make = (options: Options) =>
         yield* declareAddress(channel, address)
         const exchange = address.kind === "topic" ? address.name : ""
         // Pipelined: all frames go out (in one write), then we wait for every confirm.
-        yield* Effect.tryPromise({
-          try: () =>
-            Promise.all(
-              corked(channel, () =>
-                messages.map((raw) => send(channel, exchange, address.kind === "topic" ? raw.type : address.name, raw))
-              )
-            ),
-          catch: fail(`publish to ${address.name}`)
-        })
+        yield* confirmed(channel, `publish to ${address.name}`, () =>
+          Promise.all(
+            corked(channel, () =>
+              messages.map((raw) => send(channel, exchange, address.kind === "topic" ? raw.type : address.name, raw))
+            )
+          )
+        )
       })
 
     const consume = (subscription: Subscription) =>
       Effect.gen(function* () {
-        const { client } = yield* connection
+        const { client, closed } = yield* connection
         const channel = yield* Effect.acquireRelease(
-          Effect.tryPromise({ try: () => client.channel(), catch: fail("open channel") }),
+          call("open channel", () => client.channel()),
           (channel) => settle(() => (channel.closed ? Promise.resolve() : channel.close()))
         )
         const queue = subscription.name
-        yield* Effect.tryPromise({
-          try: async () => {
-            await channel.queueDeclare(`${queue}.dlq`, { durable: true }, { "x-queue-type": "quorum" })
-            await channel.queueDeclare(queue, { durable: true }, queueArguments(queue, deliveryLimit))
-            if (subscription.address.kind === "topic") {
-              await channel.exchangeDeclare(subscription.address.name, "topic", { durable: true })
-              for (const type of subscription.types) await channel.queueBind(queue, subscription.address.name, type)
-            }
-            await channel.basicQos(subscription.prefetch)
-          },
-          catch: fail(`declare subscription ${queue}`)
+        yield* call(`declare subscription ${queue}`, async () => {
+          await channel.queueDeclare(`${queue}.dlq`, { durable: true }, { "x-queue-type": "quorum" })
+          await channel.queueDeclare(queue, { durable: true }, queueArguments(queue, deliveryLimit))
+          if (subscription.address.kind === "topic") {
+            await channel.exchangeDeclare(subscription.address.name, "topic", { durable: true })
+            for (const type of subscription.types) await channel.queueBind(queue, subscription.address.name, type)
+          }
+          await channel.basicQos(subscription.prefetch)
         })
         const deliveries = yield* Queue.unbounded<Delivery, TransportError>()
         const ack = coalescedAcks(channel)
         const consumer = yield* Effect.acquireRelease(
-          Effect.tryPromise({
-            try: () =>
-              channel.basicConsume(queue, { noAck: false }, (msg) => {
-                const headers = msg.properties.headers ?? {}
-                const occurredAt = Number(headers["x-occurred-at"] ?? msg.properties.timestamp?.getTime() ?? 0)
-                const previous = Number(headers["x-delivery-count"] ?? 0)
-                Queue.offerUnsafe(deliveries, {
-                  message: {
-                    id: msg.properties.messageId ?? "",
-                    type: msg.properties.type ?? "",
-                    key: headerString(headers["x-key"]) ?? "",
-                    occurredAt,
-                    traceparent: headerString(headers["traceparent"]),
-                    body: msg.body ?? new Uint8Array()
-                  },
-                  deliveryCount: msg.redelivered ? Math.max(2, previous + 1) : 1,
-                  ack: ack(msg.deliveryTag)
-                })
-              }),
-            catch: fail(`consume ${queue}`)
-          }),
+          call(`consume ${queue}`, () =>
+            channel.basicConsume(queue, { noAck: false }, (msg) => {
+              const headers = msg.properties.headers ?? {}
+              const occurredAt = Number(headers["x-occurred-at"] ?? msg.properties.timestamp?.getTime() ?? 0)
+              const previous = Number(headers["x-delivery-count"] ?? 0)
+              Queue.offerUnsafe(deliveries, {
+                message: {
+                  id: msg.properties.messageId ?? "",
+                  type: msg.properties.type ?? "",
+                  key: headerString(headers["x-key"]) ?? "",
+                  occurredAt,
+                  traceparent: headerString(headers["traceparent"]),
+                  body: msg.body ?? new Uint8Array()
+                },
+                deliveryCount: msg.redelivered ? Math.max(2, previous + 1) : 1,
+                ack: ack(msg.deliveryTag)
+              })
+            })
+          ),
           (consumer) => settle(() => (channel.closed ? Promise.resolve() : consumer.cancel()))
         )
         // When the channel or connection dies, the consumer's loop fails and its supervisor resubscribes.
+        // The connection is watched too: a consumer the client lost track of would otherwise wait forever.
+        yield* Effect.forkScoped(
+          Effect.andThen(
+            Deferred.await(closed),
+            Queue.failCause(deliveries, Cause.fail(fail("consume")(new Error("connection to the broker was lost"))))
+          )
+        )
         consumer.wait().then(
           () =>
             Queue.failCauseUnsafe(
@@ -331,17 +383,15 @@ export const make = (options: Options) =>
       Effect.gen(function* () {
         const channel = yield* channelForPublish
         yield* declareQueue(channel, subscription.name)
-        yield* Effect.tryPromise({
-          try: () =>
-            send(channel, "", `${subscription.name}.dlq`, delivery.message, {
-              "x-error": deadLetter.error.slice(0, 4000),
-              "x-error-reason": deadLetter.reason,
-              "x-attempts": deadLetter.attempts,
-              "x-original-destination": subscription.address.name,
-              "x-original-type": delivery.message.type
-            }),
-          catch: fail(`dead-letter to ${subscription.name}.dlq`)
-        })
+        yield* confirmed(channel, `dead-letter to ${subscription.name}.dlq`, () =>
+          send(channel, "", `${subscription.name}.dlq`, delivery.message, {
+            "x-error": deadLetter.error.slice(0, 4000),
+            "x-error-reason": deadLetter.reason,
+            "x-attempts": deadLetter.attempts,
+            "x-original-destination": subscription.address.name,
+            "x-original-type": delivery.message.type
+          })
+        )
       })
 
     // Readiness follows the connection itself, not only the actor's state.

@@ -265,5 +265,7 @@ export const layer = <M extends Message.Any, E, R>(
   options: Options<M, E, R>
 ): Layer.Layer<never, never, Exclude<R, Scope.Scope> | Transport | Metrics | Health> => {
   const name = subscriptionOf(options).name
-  return Actor.layer(`consumer:${name}`, (ready) => Effect.scoped(run(options, ready)))
+  // Restarts back off to at most 10 s, as the broker connection does: after a long outage the
+  // consumer is back within seconds of its connection, not up to half a minute later.
+  return Actor.layer(`consumer:${name}`, (ready) => Effect.scoped(run(options, ready)), { maxBackoff: "10 seconds" })
 }

@@ -1,7 +1,8 @@
 // The AMQP transport recovers by itself when the broker drops its connections, again and again.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Exit, Layer, Redacted } from "effect"
 import { execFile, execFileSync } from "node:child_process"
+import * as Net from "node:net"
 import * as AmqpTransport from "../src/AmqpTransport.ts"
 import * as Consumer from "../src/Consumer.ts"
 import { Health } from "../src/Health.ts"
@@ -106,4 +107,100 @@ describe.skipIf(!rabbitAvailable)("AMQP reconnection", () => {
       Effect.ensuring(Effect.sync(() => ctl("delete_vhost", vhost)))
     )
   })
+
+  it.live(
+    "a broker that stops answering on a live connection fails a publish after replyTimeout; then it recovers",
+    () => {
+      const vhost = unique("reconnect-mute")
+      ctl("add_vhost", vhost)
+      ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+      const broker = new URL(AMQP_URL)
+      return Effect.gen(function* () {
+        const proxy = yield* Effect.acquireRelease(
+          Effect.promise(() => muteProxy(broker.hostname, Number(broker.port || 5672))),
+          (p) => Effect.sync(p.close)
+        )
+        const url = new URL(AMQP_URL)
+        url.host = `127.0.0.1:${proxy.port}`
+        url.pathname = `/${vhost}`
+        const queue = WorkQueue.make("reconnect-mute", [Ping])
+        const publish = (n: number) => Publisher.publish(queue, Ping, [{ n, key: "k" }])
+        yield* Effect.gen(function* () {
+          const health = yield* Health
+          yield* publish(0)
+          // The broker's answers stop arriving; the TCP connection stays up.
+          proxy.mute()
+          const exit = yield* Effect.exit(publish(1))
+          assert.isTrue(Exit.isFailure(exit))
+          assert.match(String(Exit.isFailure(exit) ? exit.cause : ""), /no answer from the broker within 1000 ms/)
+          // The broker answers again (a new connection): publishing works again, on its own.
+          proxy.unmute()
+          // (A publish while the client is still noticing the drop fails, and is retried, as callers do.)
+          let published = yield* Effect.exit(publish(2))
+          for (let i = 0; i < 75 && Exit.isFailure(published); i++) {
+            yield* Effect.sleep("200 millis")
+            published = yield* Effect.exit(publish(2))
+          }
+          assert.isTrue(Exit.isSuccess(published), String(Exit.isFailure(published) ? published.cause : ""))
+          assert.isTrue((yield* health.report).ready)
+        }).pipe(
+          Effect.provide(
+            AmqpTransport.layer({ url: Redacted.make(url.toString()), replyTimeout: 1_000 }).pipe(
+              Layer.orDie,
+              Layer.provideMerge(Layer.mergeAll(Health.layer, Metrics.layerTest))
+            )
+          )
+        )
+      }).pipe(Effect.scoped, Effect.ensuring(Effect.sync(() => ctl("delete_vhost", vhost))))
+    }
+  )
 })
+
+/**
+ * A TCP proxy in front of the broker that can go mute: the broker's bytes stop reaching the
+ * client while the connection stays open (a broker that hangs, or a network that drops one
+ * direction). `unmute` closes the connections it muted, as a hung peer eventually is.
+ */
+const muteProxy = (host: string, port: number) =>
+  new Promise<{ port: number; mute: () => void; unmute: () => void; close: () => void }>((resolve) => {
+    let muted = false
+    const pairs = new Set<[Net.Socket, Net.Socket]>()
+    const server = Net.createServer((client) => {
+      const upstream = Net.connect(port, host)
+      const pair: [Net.Socket, Net.Socket] = [client, upstream]
+      pairs.add(pair)
+      client.on("data", (data) => upstream.write(data))
+      upstream.on("data", (data) => {
+        if (!muted) client.write(data)
+      })
+      const end = () => {
+        pairs.delete(pair)
+        client.destroy()
+        upstream.destroy()
+      }
+      client.on("close", end).on("error", end)
+      upstream.on("close", end).on("error", end)
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: (server.address() as Net.AddressInfo).port,
+        mute: () => {
+          muted = true
+        },
+        unmute: () => {
+          for (const [client, upstream] of pairs) {
+            client.destroy()
+            upstream.destroy()
+          }
+          muted = false
+        },
+        close: () => {
+          for (const [client, upstream] of pairs) {
+            client.destroy()
+            upstream.destroy()
+          }
+          server.close()
+        }
+      })
+    )
+  })
