@@ -55,6 +55,11 @@ export const vhost = (name: string) => {
   return {
     url: url.toString(),
     password,
+    /** The vhost's queues, for a failure message: name, ready, unacknowledged, consumers. */
+    queues: () =>
+      ctl("list_queues", "-p", name, "name", "messages_ready", "messages_unacknowledged", "consumers")
+        .toString()
+        .trim(),
     /** Closes every client connection of the vhost (the services must reconnect). */
     dropConnections: () => void ctl("close_all_connections", "--vhost", name, "security test: connection dropped"),
     remove: () => {

@@ -137,18 +137,24 @@ describe.skipIf(!ready)("stack mode under attack (real PostgreSQL, RabbitMQ, Kaf
     }
   }
 
-  /** Takes every message off `<queue>.dlq`, keeping ours (by marker), until `expected` are there. */
-  const drainDeadLetters = async (queue: string, expected: number) => {
+  const latin1 = (body: string | Uint8Array) => Buffer.from(body).toString("latin1")
+
+  /** Takes every message off `<queue>.dlq`, keeping ours (by marker), until every `mustDie` is there. */
+  const drainDeadLetters = async (queue: string, mustDie: ReadonlyArray<Hostile>) => {
     const found: Array<{ body: string; headers: Record<string, unknown> }> = []
     const deadline = Date.now() + 60_000
-    while (found.length < expected) {
+    const missing = () => mustDie.filter((m) => !found.some((f) => f.body === latin1(m.body))).map((m) => m.name)
+    while (missing().length > 0) {
       if (Date.now() > deadline)
-        throw new Error(`${found.length} of ${expected} dead letters in ${queue}.dlq after 60 s`)
+        throw new Error(
+          `${queue}.dlq after 60 s lacks ${missing().length} of ${mustDie.length}: ${missing().join(", ")}\n` +
+            `queues (name, ready, unacked, consumers):\n${broker.queues()}`
+        )
       await amqp(async (channel) => {
         for (;;) {
           const message = await channel.basicGet(`${queue}.dlq`, { noAck: true })
           if (message === null) break
-          const body = Buffer.from(message.body ?? new Uint8Array()).toString("latin1")
+          const body = latin1(message.body ?? new Uint8Array())
           if (body.includes(marker)) found.push({ body, headers: message.properties.headers ?? {} })
         }
       })
@@ -271,9 +277,9 @@ describe.skipIf(!ready)("stack mode under attack (real PostgreSQL, RabbitMQ, Kaf
       await amqp(async (channel) => {
         for (const m of messages) await channel.basicPublish("", queue, m.body, m.properties)
       })
-      const mustDie = messages.filter((m) => !m.mayBeHandled).length
+      const mustDie = messages.filter((m) => !m.mayBeHandled)
       const dead = await drainDeadLetters(queue, mustDie)
-      assert.isAtLeast(dead.length, mustDie, `${queue}: every hostile message is in ${queue}.dlq`)
+      assert.isAtLeast(dead.length, mustDie.length, `${queue}: every hostile message is in ${queue}.dlq`)
       for (const d of dead) {
         assert.isString(d.headers["x-error"], `${queue}: the dead letter carries its error`)
         assert.oneOf(d.headers["x-error-reason"], ["poison", "exhausted"])
