@@ -10,7 +10,7 @@
  *       service (its own process, PostgreSQL behind it).
  *
  * Prints req/s and the ratios. Needs PostgreSQL and RabbitMQ (stack mode). BENCH_DURATION
- * (seconds, default 10) per target; BENCH_ROUNDS (default 3) alternates the three and reports
+ * (seconds, default 10) per target; BENCH_ROUNDS (default 5) alternates the four and reports
  * medians.
  */
 import { spawn } from "node:child_process"
@@ -18,7 +18,7 @@ import * as Stack from "../src/Stack.ts"
 import * as Bench from "./lib.ts"
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 
 const bare = `
   const http = require("node:http")

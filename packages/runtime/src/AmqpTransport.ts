@@ -87,22 +87,25 @@ const settle = (close: () => Promise<unknown>): Effect.Effect<void> =>
  * - a handshake frame that cannot be written calls `rejectConnect` without its `this`
  *   (a TypeError): bound on each client before it connects;
  * - a publish whose frames cannot be written leaves its confirm promise unobserved, and the
- *   channel's close later rejects it (an `AMQPError`). The publish itself has already failed
- *   and is retried by its caller, so that rejection is dropped here; every other unhandled
- *   rejection still ends the process, as it would without this handler.
+ *   channel's close later rejects it with an `AMQPError` of that connection. The publish itself
+ *   has already failed and is retried by its caller, so such a rejection, from one of our
+ *   clients, is dropped. Any other unhandled rejection is left to the process's other handlers
+ *   or, when there are none, ends the process as Node and Deno do by default.
  */
 const hardenClient = (client: AMQPClient): AMQPClient => {
   const internal = client as unknown as { rejectConnect: (error: unknown) => void }
   internal.rejectConnect = internal.rejectConnect.bind(client)
+  ourClients.add(client)
   if (!orphanedConfirmsIgnored) {
     orphanedConfirmsIgnored = true
     process.on("unhandledRejection", (reason) => {
-      if (reason instanceof AMQPError) return
-      throw reason
+      if (reason instanceof AMQPError && ourClients.has(reason.connection)) return
+      if (process.listenerCount("unhandledRejection") === 1) throw reason
     })
   }
   return client
 }
+const ourClients = new WeakSet<object>()
 let orphanedConfirmsIgnored = false
 
 const headerString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined)
@@ -179,6 +182,21 @@ export const make = (options: Options) =>
           orElse: () => Effect.fail(fail(operation)(new Error(`no answer from the broker within ${replyTimeout} ms`)))
         })
       )
+    /** A channel, or a failure when the broker does not open one in time (a late one is closed). */
+    const openChannel = (client: AMQPClient) =>
+      Effect.suspend(() => {
+        const opening = new Promise<AMQPChannel>((resolve) => resolve(client.channel()))
+        return call("open channel", () => opening).pipe(
+          Effect.tapError(() =>
+            Effect.sync(() =>
+              opening.then(
+                (channel) => channel.close().catch(() => undefined),
+                () => undefined
+              )
+            )
+          )
+        )
+      })
     const url = withDefaults(Redacted.value(options.url))
     const current = yield* Ref.make<Connection | undefined>(undefined)
     const connected = yield* Ref.make(yield* Deferred.make<Connection>())
@@ -259,7 +277,7 @@ export const make = (options: Options) =>
       Effect.gen(function* () {
         const { client } = yield* connection
         if (publishChannel !== undefined && !publishChannel.closed) return publishChannel
-        const channel = yield* call("open channel", () => client.channel())
+        const channel = yield* openChannel(client)
         yield* call("confirm select", () => channel.confirmSelect()).pipe(
           Effect.tapError(() => settle(() => channel.close()))
         )
@@ -269,14 +287,17 @@ export const make = (options: Options) =>
       })
     )
 
-    // A publish the broker did not confirm in time: the channel is closed (the next publish opens
-    // a new one) and the publish fails, so its caller retries instead of waiting forever.
+    // A publish the broker did not confirm in time fails, so its caller retries instead of waiting
+    // forever, and the channel is set aside: the next publish opens a new one. It is closed once
+    // every publish still waiting on it has had its own time (closing it at once would leave their
+    // confirms unanswered: the client does not reject them when it closes a channel itself).
     const confirmed = (channel: AMQPChannel, operation: string, run: () => Promise<unknown>) =>
       call(operation, run).pipe(
-        Effect.tapError(() =>
-          Effect.suspend(() => {
-            if (publishChannel === channel) publishChannel = undefined
-            return settle(() => (channel.closed ? Promise.resolve() : channel.close()))
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (!error.message.startsWith("no answer from the broker") || publishChannel !== channel) return
+            publishChannel = undefined
+            setTimeout(() => void channel.close().catch(() => undefined), replyTimeout).unref()
           })
         ),
         Effect.asVoid
@@ -322,9 +343,8 @@ export const make = (options: Options) =>
     const consume = (subscription: Subscription) =>
       Effect.gen(function* () {
         const { client, closed } = yield* connection
-        const channel = yield* Effect.acquireRelease(
-          call("open channel", () => client.channel()),
-          (channel) => settle(() => (channel.closed ? Promise.resolve() : channel.close()))
+        const channel = yield* Effect.acquireRelease(openChannel(client), (channel) =>
+          settle(() => (channel.closed ? Promise.resolve() : channel.close()))
         )
         const queue = subscription.name
         yield* call(`declare subscription ${queue}`, async () => {

@@ -159,14 +159,22 @@ const boundMetric = <S extends { reset(): void }, L extends string>(
   samples: (labels: Record<string, string>, state: S) => ReadonlyArray<Sample>
 ) => {
   const series = new Map<string, { readonly labels: Record<string, string>; readonly state: S }>()
-  // prom-client renders any registered object that has a name and `get()`.
+  // prom-client renders any registered object that has a name and `get()`: the text format
+  // through `getForPromString` (labels, then shared labels), JSON through `get` (one label set).
+  // The name is read when rendering: OpenMetrics output renames counters.
+  const values = () => [...series.values()].flatMap(({ labels, state }) => samples(labels, state))
   const exported = {
     ...metric,
     aggregator: "sum",
+    getForPromString: async () => ({ ...metric, name: exported.name, aggregator: "sum", values: values() }),
     get: async () => ({
       ...metric,
+      name: exported.name,
       aggregator: "sum",
-      values: [...series.values()].flatMap(({ labels, state }) => samples(labels, state))
+      values: values().map(({ sharedLabels, ...sample }) => ({
+        ...sample,
+        labels: { ...sample.labels, ...sharedLabels }
+      }))
     }),
     // Zeroes the series but keeps them: their holders keep recording into them.
     reset: () => series.forEach(({ state }) => state.reset())

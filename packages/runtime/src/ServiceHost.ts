@@ -176,10 +176,12 @@ const safeDecodePath = (url: string): boolean => {
 
 /**
  * HTTP RED metrics labelled by route template (never by raw path; `unmatched` for requests no
- * route served), method and status class. The label sets of a route are made on its first
- * request and reused; every status class of a route exists (at 0) from then on, so the first
- * 5xx shows in `rate()`.
+ * route served), method (`OTHER` for non-standard ones) and status class. The label sets of a
+ * route are made on its first request and reused; every status class of a route exists (at 0)
+ * from then on, so the first 5xx shows in `rate()`.
  */
+const standardMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+
 const httpMetrics = (metrics: MetricsModule.MetricsShape) => {
   const requests = metrics.counterSeries(
     "troupe_http_requests_total",
@@ -208,7 +210,8 @@ const httpMetrics = (metrics: MetricsModule.MetricsShape) => {
     return series
   }
   return (route: string, method: string, status: number, startedAt: number) => {
-    const series = seriesOf(route, method)
+    // Methods outside the standard set share one label: a client cannot mint new series.
+    const series = seriesOf(route, standardMethods.has(method) ? method : "OTHER")
     series.duration.observe((performance.now() - startedAt) / 1000)
     const n = Math.min(5, Math.max(1, Math.floor(status / 100)))
     ;(series.byClass[n] ??= requests({ route, method, status: `${n}xx` })).inc()

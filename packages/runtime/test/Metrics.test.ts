@@ -53,6 +53,18 @@ describe("Metrics", () => {
         'NAME_bucket{le="+Inf",service="test",route="/a/\\"quoted\\"\\\\",method="GET"} 8'
       )
       expect(lines("test_bound_total")).toContain('NAME{route="/a",status="2xx",service="test"} 10')
+      // JSON (prom-client's cluster aggregation) carries the same samples, every label in one set.
+      const json = yield* Effect.promise(() => metrics.registry.getMetricsAsJSON())
+      const samplesOf = (name: string) =>
+        json
+          .find((m) => m.name === name)!
+          // (prom-client's own samples carry `exemplar: null`; exemplars are not used here)
+          .values.map((value) => {
+            const { exemplar: _, ...v } = value as typeof value & { exemplar?: unknown; metricName?: string }
+            return { ...v, metricName: v.metricName?.replace(name, "NAME") }
+          })
+      expect(samplesOf("test_bound_seconds")).toEqual(samplesOf("test_prom_seconds"))
+      expect(samplesOf("test_bound_total")).toEqual(samplesOf("test_prom_total"))
       expect(() => counter({ route: "/b", status: "2xx", extra: "x" } as never)).toThrow(/no label named extra/)
       expect(() => counter({ route: "/b" } as never)).toThrow(/needs a value for its label status/)
     }).pipe(Effect.provide(Metrics.Metrics.layerTest))

@@ -1,6 +1,7 @@
 // The service host, exercised as a real child process (the example tasks service).
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdtempSync, rmSync } from "node:fs"
+import * as http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -44,6 +45,14 @@ describe("service host (embedded database, in-process broker)", () => {
   it("exposes /metrics that parse as Prometheus text, with HTTP RED by route template", async () => {
     for (let i = 0; i < 3; i++) await fetch(`${service.url}/api/v1/tasks/0190a000-0000-7000-8000-00000000beef`)
     await fetch(`${service.url}/no/such/route`)
+    // A method outside the standard set is labelled OTHER (clients cannot mint series).
+    await new Promise<void>((resolve) => {
+      const request = http.request(`${service.url}/no/such/route`, { method: "PROPFIND" }, (response) => {
+        response.resume()
+        response.on("end", resolve)
+      })
+      request.end()
+    })
     const response = await fetch(`${service.url}/metrics`)
     assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/)
     const { samples, types } = parsePrometheus(await response.text())
@@ -64,6 +73,8 @@ describe("service host (embedded database, in-process broker)", () => {
     assert.strictEqual(sample("troupe_http_request_duration_seconds_count", route), 3)
     assert.strictEqual(sample("troupe_http_request_duration_seconds_bucket", { ...route, le: "+Inf" }), 3)
     assert.strictEqual(sample("troupe_http_requests_total", { route: "unmatched", method: "GET", status: "4xx" }), 1)
+    assert.strictEqual(sample("troupe_http_requests_total", { route: "unmatched", method: "OTHER", status: "4xx" }), 1)
+    assert.isFalse(samples.some((s) => s.labels.method === "PROPFIND"))
     assert.isTrue(samples.some((s) => s.name === "process_resident_memory_bytes"))
     assert.isTrue(
       samples.some((s) => s.name === "troupe_actor_up" && s.labels.actor === "outbox-relay" && s.value === 1)
