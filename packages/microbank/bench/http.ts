@@ -10,15 +10,16 @@
  *       service (its own process, PostgreSQL behind it).
  *
  * Prints req/s and the ratios. Needs PostgreSQL and RabbitMQ (stack mode). BENCH_DURATION
- * (seconds, default 10) per target; BENCH_ROUNDS (default 5) alternates the four and reports
- * medians.
+ * (seconds, default 5) per target; BENCH_ROUNDS (default 9) alternates the four. A shared
+ * machine's speed drifts from minute to minute, so each ratio is taken within a round (targets
+ * measured back to back) and the median over the rounds is reported, beside the median rates.
  */
 import { spawn } from "node:child_process"
 import * as Stack from "../src/Stack.ts"
 import * as Bench from "./lib.ts"
 
-const duration = Number(process.env.BENCH_DURATION ?? 10)
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+const duration = Number(process.env.BENCH_DURATION ?? 5)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9)
 
 const bare = `
   const http = require("node:http")
@@ -64,13 +65,18 @@ const main = async () => {
       }
       console.log(`round ${round}: ${results.map((r) => r.at(-1)).join(" / ")} req/s`)
     }
-    const [a, a2, b, c] = results.map(Bench.median) as [number, number, number, number]
     for (const [i, t] of targets.entries())
       console.log(`${t.name} ${Bench.median(results[i]!)} req/s  p99 ${Bench.median(p99[i]!)} ms`)
-    console.log(`ratio (b)/(a): ${(b / a).toFixed(2)}  (target ≥ 0.7)`)
-    console.log(`ratio (c)/(a): ${(c / a).toFixed(2)}`)
-    console.log(`ratio (a2)/(a): ${(a2 / a).toFixed(2)}  (effect/http alone)`)
-    console.log(`ratio (b)/(a2): ${(b / a2).toFixed(2)}  (what Troupe's middleware costs on top of effect/http)`)
+    const [a, a2, b, c] = results
+    // Within a round, then the median over the rounds.
+    const ratio = (x: Array<number>, y: Array<number>) => {
+      const perRound = x.map((v, i) => v / y[i]!)
+      return `${Bench.median(perRound).toFixed(2)}  (rounds: ${perRound.map((r) => r.toFixed(2)).join(" ")})`
+    }
+    console.log(`ratio (b)/(a): ${ratio(b!, a!)}  target ≥ 0.7`)
+    console.log(`ratio (c)/(a): ${ratio(c!, a!)}`)
+    console.log(`ratio (a2)/(a): ${ratio(a2!, a!)}  effect/http alone`)
+    console.log(`ratio (b)/(a2): ${ratio(b!, a2!)}  what Troupe's middleware costs on top of effect/http`)
   } finally {
     bareServer.kill()
     effectServer.kill()
