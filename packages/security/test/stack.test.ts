@@ -274,7 +274,10 @@ describe.skipIf(!ready)("stack mode under attack (real PostgreSQL, RabbitMQ, Kaf
     for (const { queue, service, type, valid } of queues) {
       const messages = hostileMessages(type, valid)
       const restarts = await consumerRestarts(service)
+      // With publisher confirms: without them a publish resolves once written to the socket, and
+      // the broker may drop what it has not routed yet when the connection closes right after.
       await amqp(async (channel) => {
+        await channel.confirmSelect()
         for (const m of messages) await channel.basicPublish("", queue, m.body, m.properties)
       })
       const mustDie = messages.filter((m) => !m.mayBeHandled)
