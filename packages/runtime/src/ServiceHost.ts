@@ -24,7 +24,7 @@
  */
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { ByteSize, Cause, Config, Context, Duration, Effect, type FileSystem, Layer, Logger, References } from "effect"
-import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpEffect, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { ServeError } from "effect/http/HttpServerError"
 import type * as HttpPlatform from "effect/http/HttpPlatform"
 import { type HttpApi, HttpApiBuilder, type HttpApiGroup, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
@@ -165,6 +165,41 @@ export const inspectJsonBody = (bytes: Uint8Array, maxDepth: number): string | u
   return undefined
 }
 
+/**
+ * One request header as Node parsed it (`IncomingMessage.headers`, lower-case names): the
+ * request's own header record is built on first use, name by name, and costs more than a
+ * cheap route does; a liveness probe never needs it.
+ */
+const headerOf = (request: HttpServerRequest.HttpServerRequest, name: string): string | undefined => {
+  const headers = (request.source as { readonly headers?: Record<string, string | Array<string> | undefined> }).headers
+  if (headers === undefined || typeof headers !== "object") return request.headers[name]
+  const value = headers[name]
+  return typeof value === "string" ? value : undefined
+}
+
+// The method as a metric label: a constant string (no hashing of a fresh string per request);
+// methods outside the standard set share one label, so a client cannot mint new series.
+const methodLabel = (method: string): string => {
+  switch (method) {
+    case "GET":
+      return "GET"
+    case "HEAD":
+      return "HEAD"
+    case "POST":
+      return "POST"
+    case "PUT":
+      return "PUT"
+    case "PATCH":
+      return "PATCH"
+    case "DELETE":
+      return "DELETE"
+    case "OPTIONS":
+      return "OPTIONS"
+    default:
+      return "OTHER"
+  }
+}
+
 const safeDecodePath = (url: string): boolean => {
   try {
     decodeURIComponent(url.split("?")[0]!)
@@ -180,8 +215,6 @@ const safeDecodePath = (url: string): boolean => {
  * route are made on its first request and reused; every status class of a route exists (at 0)
  * from then on, so the first 5xx shows in `rate()`.
  */
-const standardMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-
 const httpMetrics = (metrics: MetricsModule.MetricsShape) => {
   const requests = metrics.counterSeries(
     "troupe_http_requests_total",
@@ -209,9 +242,9 @@ const httpMetrics = (metrics: MetricsModule.MetricsShape) => {
     }
     return series
   }
-  return (route: string, method: string, status: number, startedAt: number) => {
-    // Methods outside the standard set share one label: a client cannot mint new series.
-    const series = seriesOf(route, standardMethods.has(method) ? method : "OTHER")
+  return (route: string, requestMethod: string, status: number, startedAt: number) => {
+    const method = methodLabel(requestMethod)
+    const series = seriesOf(route, method)
     series.duration.observe((performance.now() - startedAt) / 1000)
     const n = Math.min(5, Math.max(1, Math.floor(status / 100)))
     ;(series.byClass[n] ??= requests({ route, method, status: `${n}xx` })).inc()
@@ -256,25 +289,29 @@ const globalMiddleware = (maxBodyBytes: number, maxJsonDepth: number) =>
           problem(500, "Internal Server Error", `request ${requestId} failed; it has been logged`)
         )
       }
-      // Runs for every request, so it is kept lean: no generator, one context update, one
-      // continuation, and the route read from the fiber's context once the router has run.
+      // Runs for every request, so it is kept lean: no generator, one context update, and no
+      // continuation on the way out. Every response of the request (also one the server makes
+      // from a failure) passes the pre-response handler just before it is written; it reads
+      // the route the router matched from the request fiber's context.
       return (handler) =>
         // `any`: with the exact requirements, the layer's type cannot be checked against a generic `R`.
         Effect.withFiber<HttpServerResponse.HttpServerResponse, unknown, any>((fiber) => {
           const startedAt = performance.now()
           const request = Context.getUnsafe(fiber.context, HttpServerRequest.HttpServerRequest)
-          const incoming = request.headers["x-request-id"]
+          const incoming = headerOf(request, "x-request-id")
           const requestId = incoming !== undefined && requestIdPattern.test(incoming) ? incoming : uuidv7()
           // This fiber serves this request only: the id goes straight into its context, as the
           // router's match (`RouteContext`) does.
           fiber.setContext(Context.add(fiber.context, RequestId, requestId))
-          const respond = (response: HttpServerResponse.HttpServerResponse) => {
+          HttpEffect.appendPreResponseHandlerUnsafe(fiber.context, (_, response) => {
             const matched = Context.getOrUndefined(fiber.context, HttpRouter.RouteContext)
             record(matched?.route.path ?? "unmatched", request.method, response.status, startedAt)
-            return HttpServerResponse.setHeader(withRetryAfter(asProblem(response)), "x-request-id", requestId)
-          }
-          if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return Effect.succeed(respond(tooLarge))
-          if (request.url.includes("%00")) return Effect.succeed(respond(nulInUrl))
+            return Effect.succeed(
+              HttpServerResponse.setHeader(withRetryAfter(asProblem(response)), "x-request-id", requestId)
+            )
+          })
+          if (Number(headerOf(request, "content-length") ?? 0) > maxBodyBytes) return Effect.succeed(tooLarge)
+          if (request.url.includes("%00")) return Effect.succeed(nulInUrl)
           // JSON bodies are read (once: the request caches them) and checked before any parser sees them.
           const checked =
             request.method !== "GET" &&
@@ -285,10 +322,7 @@ const globalMiddleware = (maxBodyBytes: number, maxJsonDepth: number) =>
                   return refusal === undefined ? handler : Effect.succeed(problem(400, "Bad Request", refusal))
                 })
               : handler
-          return Effect.matchCauseEffect(checked, {
-            onSuccess: (response) => Effect.succeed(respond(response)),
-            onFailure: (cause) => Effect.map(onFailure(request, requestId, cause), respond)
-          })
+          return Effect.catchCause(checked, (cause) => onFailure(request, requestId, cause))
         })
     }),
     { global: true }

@@ -105,6 +105,8 @@ describe("service host (embedded database, in-process broker)", () => {
       const body = (await response.json()) as { title?: string; status?: number }
       assert.strictEqual(body.status, response.status, `${what}: problem body carries the status`)
       assert.isString(body.title, what)
+      // Also on the responses the host makes itself (413 before the route, 404 from the router).
+      assert.match(response.headers.get("x-request-id") ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, what)
     }
     assert.strictEqual(cases.find(([w]) => w === "oversized body")![1].status, 413)
     const list = (await json(await fetch(`${service.url}/api/v1/tasks`))).body as Array<unknown>
@@ -159,6 +161,11 @@ describe("service host (embedded database, in-process broker)", () => {
     assert.strictEqual(given.headers.get("x-request-id"), "req-123")
     const generated = await fetch(`${service.url}/health/live`)
     assert.match(generated.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/)
+    const hostile = await fetch(`${service.url}/health/live`, { headers: { "x-request-id": "a b<script>" } })
+    assert.match(hostile.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/, "an id that is not a plain token is replaced")
+    const missing = await fetch(`${service.url}/no/such/route`, { headers: { "x-request-id": "req-404" } })
+    assert.strictEqual(missing.status, 404)
+    assert.strictEqual(missing.headers.get("x-request-id"), "req-404")
   })
 })
 
