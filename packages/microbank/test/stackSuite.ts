@@ -1,7 +1,7 @@
 // Stack mode: every service its own process (Node, Deno, or a mix), real PostgreSQL, RabbitMQ
 // and a Kafka-protocol broker, two replicas of accounts. One suite, run per runtime.
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { mkdtempSync, rmSync } from "node:fs"
+import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Secrets from "../src/Secrets.ts"
@@ -12,6 +12,35 @@ import * as KafkaMock from "../src/KafkaMock.ts"
 import { coreScenarios, purchaseScenarios, workScenarios } from "./scenarios.ts"
 
 const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
+
+/**
+ * After a failed test: every instance that exited or does not answer `/health/ready` within
+ * 2 s, with its exit code and the last lines of its log, so a failure in CI says which service
+ * died and why (the logs themselves are deleted with the run).
+ */
+const unhealthyInstances = async (stack: Stack.Stack, logDir: string): Promise<string> => {
+  const reports = await Promise.all(
+    stack.instances.map(async (instance) => {
+      const name = `${instance.service}#${instance.index + 1} (${instance.runtime}, pid ${instance.process.pid})`
+      const { exitCode, signalCode } = instance.process
+      let state: string | undefined
+      if (exitCode !== null || signalCode !== null) state = `exited (code ${exitCode}, signal ${signalCode})`
+      else {
+        try {
+          const ready = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(2_000) })
+          if (!ready.ok) state = `not ready: ${ready.status} ${(await ready.text()).slice(0, 300)}`
+        } catch (error) {
+          state = `no answer on ${instance.url}: ${String(error)}`
+        }
+      }
+      if (state === undefined) return undefined
+      const log = join(logDir, `${instance.service}-${instance.index + 1}.log`)
+      const tail = existsSync(log) ? readFileSync(log, "utf8").trimEnd().split("\n").slice(-30).join("\n") : "(no log)"
+      return `--- ${name}: ${state}\n${tail}`
+    })
+  )
+  return reports.filter((r) => r !== undefined).join("\n")
+}
 
 export const stackSuite = (title: string, runtime: NonNullable<Stack.Options["runtime"]>) =>
   describe.skipIf(!servicesAvailable)(title, () => {
@@ -45,6 +74,11 @@ export const stackSuite = (title: string, runtime: NonNullable<Stack.Options["ru
         }
       })
     }, 120_000)
+    afterEach(async (context) => {
+      if (context.task.result?.state !== "fail" || stack === undefined) return
+      const report = await unhealthyInstances(stack, join(dir, "logs"))
+      if (report !== "") console.error(`after "${context.task.name}" failed:\n${report}`)
+    }, 30_000)
     afterAll(async () => {
       await stack?.stop()
       await stack?.dropDatabases()
