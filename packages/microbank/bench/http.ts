@@ -14,7 +14,8 @@
  * machine's speed drifts from minute to minute, so each ratio is taken within a round (targets
  * measured back to back) and the median over the rounds is reported, beside the median rates.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
+import { availableParallelism } from "node:os"
 import * as Stack from "../src/Stack.ts"
 import * as Bench from "./lib.ts"
 
@@ -29,6 +30,14 @@ const bare = `
     res.end(body)
   }).listen(Number(process.env.PORT), "127.0.0.1")
 `
+
+// With two or more cores, the load generator runs on core 0 and the server being measured on
+// core 1 (all their threads): otherwise the scheduler now and then puts both on one core or
+// moves them, and a round's rate says more about placement than about the server.
+const pinning = availableParallelism() >= 2
+const pin = (pid: number, cpu: number) => {
+  if (pinning) execFileSync("taskset", ["-a", "-cp", String(cpu), String(pid)], { stdio: "ignore" })
+}
 
 const main = async () => {
   const port = await Stack.freePort()
@@ -53,8 +62,14 @@ const main = async () => {
         headers: { authorization: `Bearer ${bench.token}` }
       }
     ]
-    for (const t of targets) await Bench.http("warm-up", t.url, 2, t.headers)
-    console.log(`node ${process.versions.node}, 50 connections, ${duration} s per target, ${rounds} rounds`)
+    pin(process.pid, 0)
+    for (const pid of [bareServer.pid!, effectServer.pid!, bench.stack.of("gateway")[0]!.process.pid!]) pin(pid, 1)
+    // Long enough for the gateway's code to be optimized before the first round.
+    for (const t of targets) await Bench.http("warm-up", t.url, duration, t.headers)
+    console.log(
+      `node ${process.versions.node}, 50 connections, ${duration} s per target, ${rounds} rounds` +
+        (pinning ? ", load generator on core 0, servers (and the gateway) on core 1" : "")
+    )
     const results = targets.map(() => [] as Array<number>)
     const p99 = targets.map(() => [] as Array<number>)
     for (let round = 1; round <= rounds; round++) {
