@@ -31,9 +31,10 @@ const bare = `
   }).listen(Number(process.env.PORT), "127.0.0.1")
 `
 
-// With two or more cores, the load generator runs on core 0 and the server being measured on
-// core 1 (all their threads): otherwise the scheduler now and then puts both on one core or
-// moves them, and a round's rate says more about placement than about the server.
+// With two or more cores, the load generator (a fresh process per measurement, see
+// `Bench.http`) runs on core 0 and the servers on core 1 (all their threads): otherwise the
+// scheduler now and then puts both on one core or moves them, and a round's rate says more
+// about placement than about the server.
 const pinning = availableParallelism() >= 2
 const pin = (pid: number, cpu: number) => {
   if (pinning) execFileSync("taskset", ["-a", "-cp", String(cpu), String(pid)], { stdio: "ignore" })
@@ -49,34 +50,51 @@ const main = async () => {
   const bench = await Bench.startStack({ runtime: "node", kafka: false })
   try {
     const targets = [
-      { name: "(a) bare node:http JSON:                   ", url: `http://127.0.0.1:${port}/`, headers: {} },
-      { name: "(a2) effect/http, one route, no middleware:", url: `http://127.0.0.1:${effectPort}/`, headers: {} },
+      {
+        name: "(a) bare node:http JSON:                   ",
+        url: `http://127.0.0.1:${port}/`,
+        headers: {},
+        server: bareServer.pid
+      },
+      {
+        name: "(a2) effect/http, one route, no middleware:",
+        url: `http://127.0.0.1:${effectPort}/`,
+        headers: {},
+        server: effectServer.pid
+      },
       {
         name: "(b) gateway, no auth (/health/live):       ",
         url: `${bench.stack.gatewayUrl}/health/live`,
-        headers: {}
+        headers: {},
+        server: bench.stack.of("gateway")[0]!.process.pid
       },
       {
         name: "(c) gateway, JWT + users call (/api/me):   ",
         url: `${bench.stack.gatewayUrl}/api/me`,
-        headers: { authorization: `Bearer ${bench.token}` }
+        headers: { authorization: `Bearer ${bench.token}` },
+        server: undefined
       }
     ]
-    pin(process.pid, 0)
+    const cpu = pinning ? { cpu: 0 } : {}
     for (const pid of [bareServer.pid!, effectServer.pid!, bench.stack.of("gateway")[0]!.process.pid!]) pin(pid, 1)
     // Long enough for the gateway's code to be optimized before the first round.
-    for (const t of targets) await Bench.http("warm-up", t.url, duration, t.headers)
+    for (const t of targets) await Bench.http("warm-up", t.url, duration, t.headers, cpu)
     console.log(
       `node ${process.versions.node}, 50 connections, ${duration} s per target, ${rounds} rounds` +
         (pinning ? ", load generator on core 0, servers (and the gateway) on core 1" : "")
     )
     const results = targets.map(() => [] as Array<number>)
     const p99 = targets.map(() => [] as Array<number>)
+    const cpuPerRequest = targets.map(() => [] as Array<number>)
     for (let round = 1; round <= rounds; round++) {
       for (const [i, t] of targets.entries()) {
-        const r = await Bench.http(t.name, t.url, duration, t.headers)
+        const r = await Bench.http(t.name, t.url, duration, t.headers, {
+          ...cpu,
+          ...(t.server === undefined ? {} : { server: t.server })
+        })
         results[i]!.push(Math.round(r.rps))
         p99[i]!.push(r.p99)
+        if (r.cpuMicrosPerRequest !== undefined) cpuPerRequest[i]!.push(r.cpuMicrosPerRequest)
       }
       console.log(`round ${round}: ${results.map((r) => r.at(-1)).join(" / ")} req/s`)
     }
@@ -92,6 +110,15 @@ const main = async () => {
     console.log(`ratio (c)/(a): ${ratio(c!, a!)}`)
     console.log(`ratio (a2)/(a): ${ratio(a2!, a!)}  effect/http alone`)
     console.log(`ratio (b)/(a2): ${ratio(b!, a2!)}  what Troupe's middleware costs on top of effect/http`)
+    // The load generator has one core; bare node:http can answer faster than it asks, so (a) is
+    // partly the generator's limit. The server's CPU time per request does not depend on that.
+    const [ca, ca2, cb] = cpuPerRequest
+    if (ca!.length > 0 && cb!.length > 0) {
+      const us = (x: Array<number>) => `${Bench.median(x).toFixed(1)} µs`
+      console.log(`server CPU per request: (a) ${us(ca!)}, (a2) ${us(ca2!)}, (b) ${us(cb!)}`)
+      console.log(`cost ratio (a)/(b): ${ratio(ca!, cb!)}  (what (b)/(a) would be if the servers were the limit)`)
+      console.log(`cost ratio (a)/(a2): ${ratio(ca!, ca2!)}`)
+    }
   } finally {
     bareServer.kill()
     effectServer.kill()

@@ -3,9 +3,8 @@
  * and, when asked, a Kafka mock broker), load drivers that go through the gateway like a
  * client does, and a few numbers helpers.
  */
-import autocannon from "autocannon"
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as KafkaMock from "../src/KafkaMock.ts"
@@ -91,14 +90,68 @@ export const startStack = async (options: {
   }
 }
 
-/** autocannon for `duration` seconds; fails on any non-2xx answer or socket error. */
-export const http = (title: string, url: string, duration: number, headers: Record<string, string> = {}) =>
-  new Promise<{ readonly rps: number; readonly p99: number }>((resolve, reject) => {
-    autocannon({ url, connections: 50, duration, headers }, (error, result) => {
-      if (error) return reject(error)
+const clockTicks = existsSync("/proc/self/stat") ? Number(execFileSync("getconf", ["CLK_TCK"]).toString()) : 100
+
+/** CPU seconds (user + system) a process has used so far; undefined where /proc is not there. */
+export const cpuSeconds = (pid: number): number | undefined => {
+  if (!existsSync(`/proc/${pid}/stat`)) return undefined
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks
+}
+
+export interface HttpResult {
+  readonly rps: number
+  readonly p99: number
+  /** CPU time the `server` process spent per request (µs), when a server pid was given. */
+  readonly cpuMicrosPerRequest?: number
+}
+
+/**
+ * autocannon (50 connections) for `duration` seconds in a fresh process of its own, on core `cpu`
+ * when given (taskset). Not in this process: a generator that has just driven another target
+ * keeps that run's state, and drove bare node:http 30% slower after one run against the
+ * gateway's `/api/me` (measured 2026-11-22), so the fastest target was measured low. With
+ * `server` (a pid), also the CPU time that process spent per request. Fails on any non-2xx
+ * answer or socket error.
+ */
+export const http = (
+  title: string,
+  url: string,
+  duration: number,
+  headers: Record<string, string> = {},
+  options: { readonly cpu?: number; readonly server?: number } = {}
+) =>
+  new Promise<HttpResult>((resolve, reject) => {
+    const load = [process.execPath, new URL("./load.ts", import.meta.url).pathname, JSON.stringify({ url, duration, headers })]
+    const [command, ...args] = options.cpu === undefined ? load : ["taskset", "-c", String(options.cpu), ...load]
+    const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    let cpuAtStart: number | undefined
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      if (cpuAtStart === undefined && stdout.startsWith("measuring\n") && options.server !== undefined)
+        cpuAtStart = cpuSeconds(options.server)
+    })
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("close", (code) => {
+      const cpuAtEnd = options.server === undefined ? undefined : cpuSeconds(options.server)
+      if (code !== 0) return reject(new Error(`${title}: load generator failed: ${stderr.trim() || `exit ${code}`}`))
+      const result = JSON.parse(stdout.split("\n").filter(Boolean).at(-1)!) as {
+        rps: number
+        p99: number
+        requests: number
+        non2xx: number
+        errors: number
+      }
       if (result.non2xx > 0 || result.errors > 0)
         return reject(new Error(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors`))
-      resolve({ rps: result.requests.average, p99: result.latency.p99 })
+      const cpu =
+        cpuAtStart !== undefined && cpuAtEnd !== undefined && result.requests > 0
+          ? { cpuMicrosPerRequest: ((cpuAtEnd - cpuAtStart) / result.requests) * 1e6 }
+          : {}
+      resolve({ rps: result.rps, p99: result.p99, ...cpu })
     })
   })
 
