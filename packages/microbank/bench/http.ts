@@ -1,7 +1,7 @@
 /**
  * `npm run bench:http` — HTTP throughput, in one run, with autocannon (50 connections):
  *
- *   (a) bare node:http answering a small JSON document;
+ *   (a) bare node:http answering a small JSON document (bench/bare-hello.ts);
  *   (a2) effect/http with one route and nothing else: the floor of the gateway's HTTP stack
  *       (bench/effect-hello.ts), so the ratio shows what is framework and what is Troupe;
  *   (b) the gateway's liveness route (the full Troupe HTTP stack: router, middleware,
@@ -22,15 +22,6 @@ import * as Bench from "./lib.ts"
 const duration = Number(process.env.BENCH_DURATION ?? 5)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9)
 
-const bare = `
-  const http = require("node:http")
-  http.createServer((req, res) => {
-    const body = JSON.stringify({ status: "ok" })
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
-    res.end(body)
-  }).listen(Number(process.env.PORT), "127.0.0.1")
-`
-
 // With two or more cores, the load generator (a fresh process per measurement, see
 // `Bench.http`) runs on core 0 and the servers on core 1 (all their threads): otherwise the
 // scheduler now and then puts both on one core or moves them, and a round's rate says more
@@ -42,7 +33,9 @@ const pin = (pid: number, cpu: number) => {
 
 const main = async () => {
   const port = await Stack.freePort()
-  const bareServer = spawn(process.execPath, ["-e", bare], { env: { ...process.env, PORT: String(port) } })
+  const bareServer = spawn(process.execPath, [new URL("./bare-hello.ts", import.meta.url).pathname], {
+    env: { ...process.env, PORT: String(port) }
+  })
   const effectPort = await Stack.freePort()
   const effectServer = spawn(process.execPath, [new URL("./effect-hello.ts", import.meta.url).pathname], {
     env: { ...process.env, PORT: String(effectPort) }
