@@ -109,11 +109,9 @@ export interface HttpResult {
 
 /**
  * autocannon (50 connections) for `duration` seconds in a fresh process of its own, on core `cpu`
- * when given (taskset). Not in this process: a generator that has just driven another target
- * keeps that run's state, and drove bare node:http 30% slower after one run against the
- * gateway's `/api/me` (measured 2026-11-22), so the fastest target was measured low. With
- * `server` (a pid), also the CPU time that process spent per request. Fails on any non-2xx
- * answer or socket error.
+ * when given (taskset). Not in this process, so that no measurement inherits the generator state
+ * of the one before (its heap, its compiled code, its timers). With `server` (a pid), also the
+ * CPU time that process spent per request. Fails on any non-2xx answer or socket error.
  */
 export const http = (
   title: string,
