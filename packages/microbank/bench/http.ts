@@ -69,7 +69,7 @@ const main = async () => {
       }
     ]
     const cpu = pinning ? { cpu: 0 } : {}
-    for (const pid of [bareServer.pid!, effectServer.pid!, bench.stack.of("gateway")[0]!.process.pid!]) pin(pid, 1)
+    for (const t of targets) if (t.server !== undefined) pin(t.server, 1)
     // Long enough for the gateway's code to be optimized before the first round.
     for (const t of targets) await Bench.http("warm-up", t.url, duration, t.headers, cpu)
     console.log(

@@ -43,6 +43,8 @@ export interface Instance {
   readonly port: number
   readonly url: string
   readonly runtime: Runtime
+  /** The file its output goes to (across restarts). */
+  readonly logFile: string
   process: ChildProcess
   /** Resolves with the exit code when the current process exits. */
   exited: Promise<number | null>
@@ -53,6 +55,14 @@ export interface Instance {
    */
   readonly restart: (signal?: NodeJS.Signals) => Promise<void>
 }
+
+/** How an instance's current process ended (`exited with code 1`, `killed by SIGKILL`), or undefined while it runs. */
+export const exitOf = (i: Instance): string | undefined =>
+  i.process.exitCode !== null
+    ? `exited with code ${i.process.exitCode}`
+    : i.process.signalCode !== null
+      ? `killed by ${i.process.signalCode}`
+      : undefined
 
 export interface Stack {
   readonly gatewayUrl: string
@@ -218,12 +228,14 @@ export const start = async (options: Options): Promise<Stack> => {
   }
 
   for (const p of plan) {
-    const log = createWriteStream(`${logDir}/${p.service}-${p.index + 1}.log`, { flags: "a" })
+    const logFile = `${logDir}/${p.service}-${p.index + 1}.log`
+    const log = createWriteStream(logFile, { flags: "a" })
     const url = `http://127.0.0.1:${p.port}`
     const child = launch(p, log)
     const instance: Instance = {
       ...p,
       url,
+      logFile,
       runtime: runtimeOf(p.service),
       process: child,
       exited: new Promise((r) => child.once("exit", (code) => r(code))),
@@ -248,8 +260,7 @@ export const start = async (options: Options): Promise<Stack> => {
     instances.map((i) =>
       waitReady(i.url, () => i.process, 90_000).then(
         () => options.onLog?.(i.service, `ready on ${i.url} (${i.runtime})`),
-        (error: Error) =>
-          failures.push(`${i.service}: ${error.message} (log: ${logDir}/${i.service}-${i.index + 1}.log)`)
+        (error: Error) => failures.push(`${i.service}: ${error.message} (log: ${i.logFile})`)
       )
     )
   )

@@ -18,14 +18,12 @@ const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
  * 2 s, with its exit code and the last lines of its log, so a failure in CI says which service
  * died and why (the logs themselves are deleted with the run).
  */
-const unhealthyInstances = async (stack: Stack.Stack, logDir: string): Promise<string> => {
+const unhealthyInstances = async (stack: Stack.Stack): Promise<string> => {
   const reports = await Promise.all(
     stack.instances.map(async (instance) => {
       const name = `${instance.service}#${instance.index + 1} (${instance.runtime}, pid ${instance.process.pid})`
-      const { exitCode, signalCode } = instance.process
-      let state: string | undefined
-      if (exitCode !== null || signalCode !== null) state = `exited (code ${exitCode}, signal ${signalCode})`
-      else {
+      let state = Stack.exitOf(instance)
+      if (state === undefined) {
         try {
           const ready = await fetch(`${instance.url}/health/ready`, { signal: AbortSignal.timeout(2_000) })
           if (!ready.ok) state = `not ready: ${ready.status} ${(await ready.text()).slice(0, 300)}`
@@ -34,8 +32,9 @@ const unhealthyInstances = async (stack: Stack.Stack, logDir: string): Promise<s
         }
       }
       if (state === undefined) return undefined
-      const log = join(logDir, `${instance.service}-${instance.index + 1}.log`)
-      const tail = existsSync(log) ? readFileSync(log, "utf8").trimEnd().split("\n").slice(-30).join("\n") : "(no log)"
+      const tail = existsSync(instance.logFile)
+        ? readFileSync(instance.logFile, "utf8").trimEnd().split("\n").slice(-30).join("\n")
+        : "(no log)"
       return `--- ${name}: ${state}\n${tail}`
     })
   )
@@ -76,7 +75,7 @@ export const stackSuite = (title: string, runtime: NonNullable<Stack.Options["ru
     }, 120_000)
     afterEach(async (context) => {
       if (context.task.result?.state !== "fail" || stack === undefined) return
-      const report = await unhealthyInstances(stack, join(dir, "logs"))
+      const report = await unhealthyInstances(stack)
       if (report !== "") console.error(`after "${context.task.name}" failed:\n${report}`)
     }, 30_000)
     afterAll(async () => {

@@ -136,14 +136,6 @@ export interface Sample {
   readonly rabbitRss: number
 }
 
-/** How an instance's process ended (`exited with code 1`, `killed by SIGKILL`), or undefined while it runs. */
-const exitOf = (i: Stack.Instance): string | undefined =>
-  i.process.exitCode !== null
-    ? `exited with code ${i.process.exitCode}`
-    : i.process.signalCode !== null
-      ? `killed by ${i.process.signalCode}`
-      : undefined
-
 /** Samples readiness and memory every `everyMs` until stopped. */
 const monitor = (env: Environment, everyMs = 250) => {
   const samples: Array<Sample> = []
@@ -161,7 +153,7 @@ const monitor = (env: Environment, everyMs = 250) => {
               const failing = Object.entries(body.checks ?? {}).filter(([, c]) => !c.ok)
               return `${i.service}:${failing.map(([name]) => name).join(",") || r.status}`
             },
-            () => `${i.service}:${exitOf(i) ?? "no answer"}`
+            () => `${i.service}:${Stack.exitOf(i) ?? "no answer"}`
           )
         )
       )
@@ -423,7 +415,7 @@ export const round = async (env: Environment, options: RoundOptions): Promise<Ro
       ))
     ) {
       // A process that died is named as such (its log says why), not as one that is slow to start.
-      const exited = exitOf(i)
+      const exited = Stack.exitOf(i)
       if (exited !== undefined) throw new Error(`${i.service} ${exited} before the round`)
       if (Date.now() > readyDeadline) throw new Error(`${i.service} is not ready before the round`)
       await sleep(200)
