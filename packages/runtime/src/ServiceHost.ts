@@ -34,6 +34,7 @@ import { uuidv7 } from "./internal/uuid.ts"
 import { jsonLogger } from "./internal/logger.ts"
 import { layerProblemDetails } from "./internal/problems.ts"
 import { RequestId as RequestIdReference } from "./internal/requestId.ts"
+import { SingleWriteResponse } from "./internal/response.ts"
 import * as MetricsModule from "./Metrics.ts"
 import { Metrics } from "./Metrics.ts"
 
@@ -420,6 +421,8 @@ export const layer = <Id extends string = string, Groups extends HttpApiGroup.Co
             NodeHttpServer.layer(
               () =>
                 createServer({
+                  // Headers and a whole body leave in one write, also with Effect's strict content length.
+                  ServerResponse: SingleWriteResponse,
                   requestTimeout: Duration.toMillis(settings.requestTimeout),
                   // Node refuses a headers timeout longer than the request timeout.
                   headersTimeout: Math.min(
