@@ -121,7 +121,11 @@ export const http = (
   options: { readonly cpu?: number; readonly server?: number } = {}
 ) =>
   new Promise<HttpResult>((resolve, reject) => {
-    const load = [process.execPath, new URL("./load.ts", import.meta.url).pathname, JSON.stringify({ url, duration, headers })]
+    const load = [
+      process.execPath,
+      new URL("./load.ts", import.meta.url).pathname,
+      JSON.stringify({ url, duration, headers })
+    ]
     const [command, ...args] = options.cpu === undefined ? load : ["taskset", "-c", String(options.cpu), ...load]
     const child = spawn(command!, args, { stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""

@@ -23,5 +23,11 @@ console.log("measuring")
 const result = await run(duration)
 const { non2xx, errors } = result
 console.log(
-  JSON.stringify({ rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total, non2xx, errors })
+  JSON.stringify({
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx,
+    errors
+  })
 )

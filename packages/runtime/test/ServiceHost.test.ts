@@ -162,7 +162,11 @@ describe("service host (embedded database, in-process broker)", () => {
     const generated = await fetch(`${service.url}/health/live`)
     assert.match(generated.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/)
     const hostile = await fetch(`${service.url}/health/live`, { headers: { "x-request-id": "a b<script>" } })
-    assert.match(hostile.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/, "an id that is not a plain token is replaced")
+    assert.match(
+      hostile.headers.get("x-request-id") ?? "",
+      /^[0-9a-f-]{36}$/,
+      "an id that is not a plain token is replaced"
+    )
     const missing = await fetch(`${service.url}/no/such/route`, { headers: { "x-request-id": "req-404" } })
     assert.strictEqual(missing.status, 404)
     assert.strictEqual(missing.headers.get("x-request-id"), "req-404")
