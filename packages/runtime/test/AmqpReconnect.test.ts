@@ -1,5 +1,6 @@
 // The AMQP transport recovers by itself when the broker drops its connections, again and again.
 import { assert, describe, it } from "@effect/vitest"
+import { AMQPClient } from "@cloudamqp/amqp-client"
 import { Effect, Exit, Layer, Redacted } from "effect"
 import { execFile, execFileSync } from "node:child_process"
 import * as Net from "node:net"
@@ -55,7 +56,7 @@ describe.skipIf(!rabbitAvailable)("AMQP reconnection", () => {
     )
   })
 
-  it.live("is back within a second after the broker closed its connection (no wait for a close nobody answers)", () => {
+  it.live("sends no close on a connection the broker closed (nobody would answer it), and reconnects", () => {
     const vhost = unique("reconnect-fast")
     ctl("add_vhost", vhost)
     ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
@@ -80,21 +81,28 @@ describe.skipIf(!rabbitAvailable)("AMQP reconnection", () => {
             execFile("rabbitmqctl", ["-q", "close_all_connections", "-p", vhost, "test: connection dropped"], resolve)
           )
       )
+      // Closing a connection the broker already closed waits for an answer that never comes
+      // (2 s, then the close gives up), holding the reconnect back: count the closes sent.
+      const closes: Array<AMQPClient> = []
+      const close = AMQPClient.prototype.close
+      AMQPClient.prototype.close = function (this: AMQPClient, ...args) {
+        closes.push(this)
+        return close.apply(this, args)
+      }
+      yield* Effect.addFinalizer(() => Effect.sync(() => (AMQPClient.prototype.close = close)))
       yield* closing
-      const dropped = Date.now()
       // the drop is seen at once; readiness comes back with the next connection (200 ms backoff)
       let report = yield* health.report
       for (let i = 0; i < 100 && report.ready; i++) {
         yield* Effect.sleep("10 millis")
         report = yield* health.report
       }
-      for (let i = 0; i < 300 && !report.ready; i++) {
+      for (let i = 0; i < 1000 && !report.ready; i++) {
         yield* Effect.sleep("10 millis")
         report = yield* health.report
       }
-      const back = Date.now() - dropped
       assert.isTrue(report.ready, JSON.stringify(report.checks))
-      assert.isBelow(back, 1_000, `ready again after ${back} ms`)
+      assert.strictEqual(closes.length, 0, "a close was sent on the connection the broker had closed")
       yield* Publisher.publish(queue, Ping, [{ n: 1, key: "k" }])
     }).pipe(
       Effect.scoped,
