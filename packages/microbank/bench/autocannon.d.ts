@@ -10,6 +10,10 @@ declare module "autocannon" {
     readonly url: string
     readonly connections?: number
     readonly duration?: number
+    /** Stop after this many requests instead of after `duration`. */
+    readonly amount?: number
+    /** Seconds to wait for an answer. */
+    readonly timeout?: number
     readonly pipelining?: number
     readonly method?: string
     readonly headers?: Record<string, string>
