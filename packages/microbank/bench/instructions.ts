@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Secrets from "../src/Secrets.ts"
 import * as Stack from "../src/Stack.ts"
 import { median } from "./lib.ts"
 
@@ -63,9 +64,19 @@ interface Count {
   readonly all: number
 }
 
-/** Instructions per request of the server `file` under callgrind, measured on `path`. */
-const count = async (name: string, file: string, path: string, env: Record<string, string> = {}): Promise<Count> => {
-  const dir = mkdtempSync(join(tmpdir(), `troupe-callgrind-${name}-`))
+interface Server {
+  readonly id: string
+  readonly name: string
+  /** The server's entry point. */
+  readonly file: string
+  /** What is requested. */
+  readonly path: string
+  readonly env: Record<string, string>
+}
+
+/** Instructions per request of `server` under callgrind. */
+const count = async ({ id, file, path, env }: Server): Promise<Count> => {
+  const dir = mkdtempSync(join(tmpdir(), `troupe-callgrind-${id}-`))
   const port = await Stack.freePort()
   const serverEnv = { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }
   // vgdb finds the server by a name that holds $HOST, so callgrind_control needs the server's.
@@ -109,7 +120,7 @@ const count = async (name: string, file: string, path: string, env: Record<strin
       threads = again
     }
     const main = threads.find((t) => t.thread === 1)
-    if (main === undefined) throw new Error(`${name}: callgrind wrote no dump after zeroing its counters`)
+    if (main === undefined) throw new Error(`${id}: callgrind wrote no dump after zeroing its counters`)
     return { main: main.instructions / requests, all: threads.reduce((n, t) => n + t.instructions, 0) / requests }
   } finally {
     server.kill("SIGKILL")
@@ -125,14 +136,15 @@ const main = async () => {
     process.exit(1)
   }
   const here = (file: string) => new URL(file, import.meta.url).pathname
-  const gatewayEnv = {
-    JWT_SIGNING_KEYS: JSON.stringify({ bench: randomBytes(32).toString("base64url") }),
-    JWT_ACTIVE_KID: "bench"
-  }
+  const gatewayEnv = Secrets.env({
+    adminPassword: randomBytes(12).toString("base64url"),
+    jwtKid: "bench",
+    jwtKey: randomBytes(32).toString("base64url")
+  })
   console.log(
     `node ${process.versions.node}, ${warmup} requests of warm-up, ${requests} counted, ${runs} runs (a fresh process each)`
   )
-  const servers = [
+  const servers: ReadonlyArray<Server> = [
     { id: "bare", name: "(a) bare node:http:         ", file: here("./bare-hello.ts"), path: "/", env: {} },
     { id: "effect", name: "(a2) effect/http, one route:", file: here("./effect-hello.ts"), path: "/", env: {} },
     {
@@ -146,18 +158,18 @@ const main = async () => {
   const counts: Array<Array<Count>> = servers.map(() => [])
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`
   for (let run = 1; run <= runs; run++) {
-    for (const [i, server] of servers.entries())
-      counts[i]!.push(await count(server.id, server.file, server.path, server.env))
+    for (const [i, server] of servers.entries()) counts[i]!.push(await count(server))
     console.log(
       `run ${run}, main thread (all threads): ${counts.map((c) => `${k(c.at(-1)!.main)} (${k(c.at(-1)!.all)})`).join(" / ")}`
     )
   }
-  const [a, a2, b] = counts.map((c) => median(c.map((x) => x.main)))
+  const medians = counts.map((c) => ({ main: median(c.map((x) => x.main)), all: median(c.map((x) => x.all)) }))
   for (const [i, server] of servers.entries())
     console.log(
-      `${server.name} ${k(median(counts[i]!.map((x) => x.main)))} instructions per request on the main thread, ` +
-        `${k(median(counts[i]!.map((x) => x.all)))} on all threads (medians)`
+      `${server.name} ${k(medians[i]!.main)} instructions per request on the main thread, ` +
+        `${k(medians[i]!.all)} on all threads (medians)`
     )
+  const [a, a2, b] = medians.map((m) => m.main)
   console.log(
     `main thread: (a)/(b) ${(a! / b!).toFixed(2)}   (a)/(a2) ${(a! / a2!).toFixed(2)}   (a2)/(b) ${(a2! / b!).toFixed(2)}`
   )
